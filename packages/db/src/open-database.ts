@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './schema.ts';
+import { pglitePool } from './pglite-pool.ts';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  /** A `postgres://` URL; without one the embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Where PGlite keeps its files (`<dataDir>/pglite`); `memory://` keeps them in memory. */
+  dataDir?: string | undefined;
+  /** Largest number of pooled PostgreSQL connections. */
+  poolSize?: number | undefined;
+}
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: DatabaseKind;
+  /** A short description without credentials, for logs and `/readyz`. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** int8 columns (serials, sequence numbers) are bigint on both backends. */
+function parseInt8(value: string): bigint {
+  return BigInt(value);
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const url = new URL(options.url);
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'postgres',
+      describe: `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`,
+      close: () => db.destroy(),
+    };
+  }
+
+  const dataDir = options.dataDir ?? '.access-data';
+  let location = 'memory://';
+  if (dataDir !== 'memory://') {
+    location = join(dataDir, 'pglite');
+    mkdirSync(location, { recursive: true, mode: 0o700 });
+  }
+  const database = await PGlite.create(location, { parsers: { [INT8_OID]: parseInt8 } });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(database) }) });
+  return { db, kind: 'pglite', describe: `pglite ${location}`, close: () => db.destroy() };
+}

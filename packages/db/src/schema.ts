@@ -1,0 +1,97 @@
+import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kysely';
+
+/** Timestamps are written as Date and read as Date on both backends. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type CaKind = 'user' | 'host' | 'upstream';
+
+export interface CaKeysTable {
+  fingerprint: string;
+  kind: CaKind;
+  public_key: string;
+  status: 'active' | 'retired';
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  retired_at: Timestamp | null;
+}
+
+export interface CertificatesTable {
+  serial: ColumnType<bigint, bigint, never>;
+  cert_type: 'user' | 'host';
+  key_id: string;
+  principals: Json<string[]>;
+  ca_fingerprint: string;
+  subject_fingerprint: string;
+  subject_key_type: string;
+  valid_after: Timestamp;
+  valid_before: Timestamp;
+  critical_options: Json<Record<string, string>>;
+  extensions: Json<string[]>;
+  requested_by: string;
+  requested_from: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export type RevocationKind = 'serial' | 'serial_range' | 'key_id' | 'key';
+
+export interface RevocationsTable {
+  id: Generated<bigint>;
+  kind: RevocationKind;
+  /** Certificates of this CA only; null means any of our CA keys. */
+  ca_fingerprint: string | null;
+  serial_from: bigint | null;
+  serial_to: bigint | null;
+  key_id: string | null;
+  public_key: string | null;
+  reason: string;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface MachineTokensTable {
+  id: string;
+  token_hash: string;
+  role: string;
+  description: string;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  seq: bigint;
+  id: string;
+  time: Timestamp;
+  type: string;
+  code: string;
+  actor: Json<Record<string, unknown>>;
+  remote: string | null;
+  details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: bigint;
+  hash: string;
+}
+
+export interface Database {
+  ca_keys: CaKeysTable;
+  certificates: CertificatesTable;
+  revocations: RevocationsTable;
+  machine_tokens: MachineTokensTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
+}
+
+export type Db = Kysely<Database>;
+export type CaKeyRow = Selectable<CaKeysTable>;
+export type CertificateRow = Selectable<CertificatesTable>;
+export type NewCertificate = Insertable<CertificatesTable>;
+export type RevocationRow = Selectable<RevocationsTable>;
+export type MachineTokenRow = Selectable<MachineTokensTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
