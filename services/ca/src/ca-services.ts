@@ -1,0 +1,89 @@
+import { createAuditLog, type AuditLog } from '@access/audit';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '@access/db';
+import { createAuthority } from './authority/authority.ts';
+import { createRevocations } from './authority/revocations.ts';
+import type { CaConfig } from './config.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { createMetrics } from './http/metrics.ts';
+import type { CaServices } from './http/services.ts';
+import { initKeys } from './keys/key-admin.ts';
+import { loadKeyring } from './keys/keyring.ts';
+import { createMachineTokens } from './tokens/machine-tokens.ts';
+
+export interface OpenOptions {
+  clock?: (() => Date) | undefined;
+  /** Generate CA keys when none exist yet (the quickstart); never with systemd credentials. */
+  initKeysIfMissing?: boolean;
+  /** Progress lines for a person (stderr). */
+  say?: ((line: string) => void) | undefined;
+}
+
+/** The database and audit log: all that commands which do not sign need. */
+export interface Store {
+  config: CaConfig;
+  database: DatabaseHandle;
+  audit: AuditLog;
+  clock: () => Date;
+  close(): Promise<void>;
+}
+
+export interface OpenedServices extends CaServices {
+  close(): Promise<void>;
+}
+
+/** Where CA private keys are read from: systemd's credentials directory when set, else the key directory. */
+export const keySource = (config: CaConfig): string => config.credentialsDir ?? config.keyDir;
+
+export async function openStore(config: CaConfig, options: OpenOptions = {}): Promise<Store> {
+  const clock = options.clock ?? (() => new Date());
+  const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  try {
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length) options.say?.(`applied migrations: ${applied.join(', ')}`);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    const close = async () => {
+      await database.close();
+      unlock();
+    };
+    return { config, database, audit: createAuditLog(database.db, clock), clock, close };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+/** The composition root shared by the server and the signing commands. */
+export async function openServices(config: CaConfig, options: OpenOptions = {}): Promise<OpenedServices> {
+  const store = await openStore(config, options);
+  const { database, audit, clock } = store;
+  const db = database.db;
+  try {
+    if (options.initKeysIfMissing && !config.credentialsDir) {
+      const created = await initKeys({ db, audit, keyDir: config.keyDir, clock, onlyMissing: true });
+      for (const k of created) options.say?.(`created the ${k.kind} CA key ${k.fingerprint} in ${k.path}`);
+    }
+    const keyring = await loadKeyring({ db, audit, keyDir: keySource(config), now: clock });
+    const limits = {
+      userCertMaxTtl: config.userCertMaxTtl,
+      hostCertMaxTtl: config.hostCertMaxTtl,
+      clockSkew: config.clockSkew,
+      forbiddenPrincipals: config.forbiddenPrincipals,
+    };
+    return {
+      ...store,
+      keyring,
+      authority: createAuthority({ db, audit, keyring, limits, clock }),
+      revocations: createRevocations({ db, audit, clock }),
+      tokens: createMachineTokens({ db, audit, clock }),
+      metrics: createMetrics(),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseDuration } from './duration.ts';
+
+/** Everything the CA reads from its environment, validated once at start. */
+export interface CaConfig {
+  dataDir: string;
+  /** `postgres://…`; undefined means the embedded PGlite database in the data directory. */
+  databaseUrl: string | undefined;
+  /** Where `ca init` and `ca rotate` write keys, and where keys are read from without systemd credentials. */
+  keyDir: string;
+  /** systemd's `$CREDENTIALS_DIRECTORY`: when set, CA keys are read from here only. */
+  credentialsDir: string | undefined;
+  httpHost: string;
+  httpPort: number;
+  userCertMaxTtl: number;
+  hostCertMaxTtl: number;
+  /** How far `valid_after` is backdated, so a client whose clock is a little behind accepts a new certificate. */
+  clockSkew: number;
+  forbiddenPrincipals: string[];
+  bodyLimit: number;
+}
+
+export interface ConfigInput {
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+  httpAddr?: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+}
+
+export const DEFAULT_HTTP_ADDR = '127.0.0.1:3080';
+export const DEFAULT_CLOCK_SKEW = 300;
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig {
+  const dataDir = resolve(flags.dataDir ?? env['ACCESS_DATA_DIR'] ?? '.access-data');
+  const databaseUrl = flags.databaseUrl ?? env['ACCESS_DATABASE_URL'] ?? undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('ACCESS_DATABASE_URL must start with postgres:// (leave it unset for the embedded database)');
+  }
+  const { host, port } = parseHostPort(flags.httpAddr ?? env['ACCESS_HTTP_ADDR'] ?? DEFAULT_HTTP_ADDR, '--http-addr');
+  const credentialsDir = env['CREDENTIALS_DIRECTORY'] || undefined;
+  if (credentialsDir && !isAbsolute(credentialsDir)) throw new ConfigError('CREDENTIALS_DIRECTORY must be an absolute path');
+  return {
+    dataDir,
+    databaseUrl: databaseUrl || undefined,
+    keyDir: join(dataDir, 'keys'),
+    credentialsDir,
+    httpHost: host,
+    httpPort: port,
+    userCertMaxTtl: durationSetting(env, 'ACCESS_USER_CERT_MAX_TTL', '24h'),
+    hostCertMaxTtl: durationSetting(env, 'ACCESS_HOST_CERT_MAX_TTL', '90d'),
+    clockSkew: durationSetting(env, 'ACCESS_CLOCK_SKEW', `${DEFAULT_CLOCK_SKEW}s`),
+    forbiddenPrincipals: (env['ACCESS_FORBIDDEN_PRINCIPALS'] ?? 'root')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+    bodyLimit: 64 * 1024,
+  };
+}
+
+function durationSetting(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  try {
+    return parseDuration(env[name] ?? fallback, name);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+export function parseHostPort(addr: string, what: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(addr.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 0 || port > 65_535) {
+    throw new ConfigError(`${what} must look like 127.0.0.1:3080 (host:port), got "${addr}"`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}

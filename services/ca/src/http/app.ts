@@ -1,0 +1,64 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AccessError } from '../errors.ts';
+import { tokenActor } from './auth.ts';
+import { caRoutes } from './routes/ca-routes.ts';
+import { certRoutes } from './routes/cert-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { revocationRoutes } from './routes/revocation-routes.ts';
+import type { CaServices } from './services.ts';
+
+export interface AppOptions {
+  /** fastify's logger option: false in tests, pino settings in the server. */
+  logger?: boolean | { level: string };
+}
+
+/** Builds the CA's HTTP app without listening; tests call `app.inject()`. */
+export async function buildApp(services: CaServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: services.config.bodyLimit,
+    // Behind a proxy, say so explicitly later; by default the peer address is the client.
+    trustProxy: false,
+    disableRequestLogging: true,
+  });
+  app.decorateRequest('token', null);
+  // The API speaks JSON only; anything else is refused with 415 before a handler sees it.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.count('access_ca_http_requests_total', { route, status: String(reply.statusCode) });
+    services.metrics.observe('access_ca_http_request_duration_seconds', { route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (error: FastifyError | AccessError, request, reply) => {
+    let refusal: AccessError;
+    if (error instanceof AccessError) {
+      refusal = error;
+    } else if (typeof error.statusCode === 'number' && error.statusCode < 500) {
+      refusal = new AccessError(error.code ?? 'ERR_BAD_REQUEST', error.statusCode, error.message);
+      // A body refused by fastify itself (too large, not JSON) never reached the authority: audit it here.
+      const route = request.routeOptions.url ?? '';
+      const certType = route === '/v1/certs/user' ? 'user' : route === '/v1/certs/host' ? 'host' : null;
+      if (certType) {
+        const actor = request.token ? tokenActor(request.token) : { kind: 'anonymous' as const, id: 'anonymous' };
+        await services.authority.refuse(certType, refusal, { actor, remote: request.ip }).catch(() => undefined);
+      }
+    } else {
+      request.log.error({ err: error }, 'request failed');
+      refusal = new AccessError('ERR_INTERNAL', 500, 'internal error; the CA log has the details');
+    }
+    if (refusal.status >= 500 && error instanceof AccessError) request.log.error({ err: error.cause ?? error }, 'request failed');
+    return reply.status(refusal.status).send({ error: { code: refusal.code, message: refusal.status >= 500 ? 'internal error; the CA log has the details' : refusal.message } });
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.status(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  await app.register(healthRoutes(services));
+  await app.register(caRoutes(services));
+  await app.register(certRoutes(services));
+  await app.register(revocationRoutes(services));
+  return app;
+}

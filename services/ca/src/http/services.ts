@@ -1,0 +1,21 @@
+import type { AuditLog } from '@access/audit';
+import type { DatabaseHandle } from '@access/db';
+import type { Authority } from '../authority/authority.ts';
+import type { Revocations } from '../authority/revocations.ts';
+import type { CaConfig } from '../config.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import type { MachineTokens } from '../tokens/machine-tokens.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Everything the HTTP layer calls; built once by the composition root and passed in. */
+export interface CaServices {
+  config: CaConfig;
+  database: DatabaseHandle;
+  audit: AuditLog;
+  keyring: Keyring;
+  authority: Authority;
+  revocations: Revocations;
+  tokens: MachineTokens;
+  metrics: Metrics;
+  clock: () => Date;
+}
