@@ -19,7 +19,6 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
     bodyLimit: services.config.bodyLimit,
     // Behind a proxy, say so explicitly later; by default the peer address is the client.
     trustProxy: false,
-    disableRequestLogging: true,
   });
   app.decorateRequest('token', null);
   // The API speaks JSON only; anything else is refused with 415 before a handler sees it.

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { openStore } from '../../ca-services.ts';
 import { startServer } from '../../server.ts';
 import { configFrom, say, type CliIo, type GlobalOptions } from '../io.ts';
@@ -8,7 +8,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .command('start')
     .description('run the CA: HTTP API, key publication and revocation list (creates CA keys on first start)')
     .option('--http-addr <host:port>', 'where the HTTP API listens (env ACCESS_HTTP_ADDR)', undefined)
-    .option('--log-level <level>', 'fatal, error, warn, info or debug', 'info')
+    .addOption(new Option('--log-level <level>', 'log level (info logs every request)').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'))
     .action(async (options: { httpAddr?: string; logLevel: string }, command: Command) => {
       const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr);
       const tell = say(io);
