@@ -45,8 +45,18 @@ export async function createTestDatabase(kind: DatabaseKind, env: NodeJS.Process
       await handle.close();
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
+      try {
+        // pg.Pool#end resolves while its sockets are still closing; dropping the database
+        // then kills those backends, and their FATAL surfaces as an unhandled error. Wait.
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const { rows } = await cleanup.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+          if (rows[0]?.n === '0') break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await cleanup.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await cleanup.end();
+      }
     },
   };
 }

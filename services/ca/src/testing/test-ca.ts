@@ -27,11 +27,9 @@ export async function createTestCa(kind: DatabaseKind, env: NodeJS.ProcessEnv = 
   if (kind === 'postgres') {
     const database = await createTestDatabase('postgres');
     databaseUrl = database.url;
+    // The CA opens its own pool on this URL; this handle only creates and later drops it.
     await database.db.destroy();
-    dropDatabase = async () => {
-      // createTestDatabase's close() drops the database; its pool is already gone.
-      await database.close().catch(() => undefined);
-    };
+    dropDatabase = () => database.close();
   }
   const config = loadConfig({ dataDir, databaseUrl }, env);
   const services = await openServices(config, { initKeysIfMissing: true, clock });

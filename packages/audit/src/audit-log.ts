@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Db } from '@access/db';
+import type { Transaction } from 'kysely';
+import { AuditEventError, AuditStoreError } from './audit-errors.ts';
+import { fromAuditEventRow, toAuditEventRow } from './audit-record-row.ts';
+import { canonicalJson, hashRecord } from './canonical.ts';
+import { AUDIT_EVENT_CODES, isAuditEventType } from './event-types.ts';
+import { storableJsonValue, storableText } from './storable-text.ts';
+import type { AuditActor, AuditEventInput, AuditEventType, AuditRecord } from './event-types.ts';
+import { verifyChain, type ChainVerification } from './verify-chain.ts';
+
+export type { ChainVerification } from './verify-chain.ts';
+
+export interface AuditLog {
+  /**
+   * Appends in `executor` (a transaction the caller already opened, so the event commits or
+   * rolls back with the caller's change) or, without one, in its own transaction. Locks
+   * audit_head FOR UPDATE, so several processes appending concurrently still form one chain.
+   *
+   * The lock is held until the caller's transaction ends and every other append waits for
+   * it: append last, just before commit. The transaction must be READ COMMITTED (the
+   * default); under REPEATABLE READ a concurrent append makes it fail to serialize.
+   */
+  append(event: AuditEventInput, executor?: Transaction<Database>): Promise<AuditRecord>;
+  /** Walks the whole chain in seq order, page by page, and reports the first problem. */
+  verify(): Promise<ChainVerification>;
+  /** Newest first: events with seq < before (if given), of one type (if given), at most limit. */
+  list(options?: ListAuditOptions): Promise<AuditRecord[]>;
+}
+
+export interface ListAuditOptions {
+  before?: bigint;
+  type?: AuditEventType;
+  /** Default 100; larger values are capped at 1000. */
+  limit?: number;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+export function createAuditLog(db: Db, clock: () => Date = () => new Date()): AuditLog {
+  const appendIn = async (trx: Transaction<Database>, event: NormalizedEvent): Promise<AuditRecord> => {
+    const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirst();
+    if (!head) throw new AuditStoreError('audit_head has no row: the audit tables were not migrated');
+    // Read the clock only once the lock is held, so times follow seq within one clock.
+    const unhashed = { seq: head.seq + 1n, id: randomUUID(), time: clock(), ...event, prevHash: head.hash };
+    const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
+    await trx.insertInto('audit_events').values(toAuditEventRow(record)).execute();
+    await trx.updateTable('audit_head').set({ seq: record.seq, hash: record.hash }).where('id', '=', 1).execute();
+    return record;
+  };
+
+  return {
+    async append(event, executor) {
+      const normalized = normalizeEvent(event);
+      if (!executor) return db.transaction().execute((trx) => appendIn(trx, normalized));
+      // Outside a transaction the FOR UPDATE lock would end before the head is moved on.
+      if (!executor.isTransaction) throw new TypeError('append: executor must be a transaction, not the database');
+      return appendIn(executor, normalized);
+    },
+
+    verify: () => verifyChain(db),
+
+    async list(options = {}) {
+      const limit = listLimit(options.limit);
+      let query = db.selectFrom('audit_events').selectAll().orderBy('seq', 'desc').limit(limit);
+      if (options.before !== undefined) query = query.where('seq', '<', options.before);
+      if (options.type !== undefined) query = query.where('type', '=', options.type);
+      const rows = await query.execute();
+      return rows.map(fromAuditEventRow);
+    },
+  };
+}
+
+type NormalizedEvent = Pick<AuditRecord, 'type' | 'code' | 'actor' | 'remote' | 'details'>;
+
+const ACTOR_KINDS: ReadonlySet<string> = new Set<AuditActor['kind']>(['user', 'token', 'cli', 'system', 'anonymous']);
+
+/**
+ * Checks the event and brings actor and details to the form they read back in from jsonb
+ * (bigint and Date as strings, undefined properties gone, unstorable characters replaced),
+ * so the record `append` returns equals the one `list` returns later.
+ */
+function normalizeEvent(event: AuditEventInput): NormalizedEvent {
+  if (!isAuditEventType(event.type)) throw new AuditEventError(`unknown audit event type ${JSON.stringify(event.type)}`);
+  const { actor, details } = event;
+  if (!isRecord(actor) || !ACTOR_KINDS.has(actor.kind) || typeof actor.id !== 'string') {
+    throw new AuditEventError(`${event.type}: actor needs a kind (${[...ACTOR_KINDS].join(', ')}) and an id`);
+  }
+  if (!isRecord(details)) throw new AuditEventError(`${event.type}: details must be an object`);
+  if (event.remote != null && typeof event.remote !== 'string') throw new AuditEventError(`${event.type}: remote must be a string`);
+  return {
+    type: event.type,
+    code: AUDIT_EVENT_CODES[event.type],
+    actor: reencode(event.type, actor as unknown as AuditActor),
+    remote: typeof event.remote === 'string' ? storableText(event.remote) : null,
+    details: reencode(event.type, details),
+  };
+}
+
+/** Same shape, except that bigint and Date values come back as strings, as from jsonb. */
+function reencode<T extends object>(type: AuditEventType, value: T): T {
+  try {
+    return storableJsonValue(JSON.parse(canonicalJson(value))) as T;
+  } catch (error) {
+    throw new AuditEventError(`${type}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function listLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIST_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`list: limit must be a positive integer, got ${limit}`);
+  return Math.min(limit, MAX_LIST_LIMIT);
+}

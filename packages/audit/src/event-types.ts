@@ -1,0 +1,53 @@
+/**
+ * Every audit event has a stable type and a stable code, grouped by area (CA = certificate
+ * authority, TK = machine tokens, AU = authentication). The last letter is the severity:
+ * I = information, W = warning. Downstream tools key on the codes, so a published code
+ * never changes and is never reused; a new event gets a new code.
+ */
+export const AUDIT_EVENT_CODES = {
+  'cert.issued': 'CA1000I',
+  'cert.denied': 'CA1001W',
+  'cert.revoked': 'CA1002I',
+  'ca.key.created': 'CA2000I',
+  'ca.key.retired': 'CA2001I',
+  'token.created': 'TK1000I',
+  'token.revoked': 'TK1001I',
+  'auth.denied': 'AU1000W',
+} as const;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;
+
+export interface AuditActor {
+  kind: 'user' | 'token' | 'cli' | 'system' | 'anonymous';
+  id: string;
+  name?: string;
+}
+
+export interface AuditEventInput {
+  type: AuditEventType;
+  actor: AuditActor;
+  /** The client address, when the event came in over the network. */
+  remote?: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  /** Position in the chain, from 1 without gaps. */
+  seq: bigint;
+  /** A random UUID, for referring to one event from elsewhere. */
+  id: string;
+  time: Date;
+  type: AuditEventType;
+  code: string;
+  actor: AuditActor;
+  remote: string | null;
+  details: Record<string, unknown>;
+  /** The hash of the record before this one; `GENESIS_HASH` for seq 1. */
+  prevHash: string;
+  /** sha256 (hex) over the canonical JSON of every other field, see `hashRecord`. */
+  hash: string;
+}
+
+export function isAuditEventType(value: unknown): value is AuditEventType {
+  return typeof value === 'string' && Object.hasOwn(AUDIT_EVENT_CODES, value);
+}
