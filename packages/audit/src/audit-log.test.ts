@@ -38,6 +38,17 @@ describe.each(testDatabaseKinds())('audit log on %s', (kind) => {
     expect(await head()).toEqual({ seq: 5n, hash: records[4]!.hash });
   });
 
+  it('appends a batch in order under one lock, continuing the chain, and verifies', async () => {
+    const first = await log.append(issuedEvent(1));
+    const batch = await log.appendMany([issuedEvent(2), issuedEvent(3), issuedEvent(4)]);
+    expect(batch.map((r) => r.seq)).toEqual([2n, 3n, 4n]);
+    expect(batch[0]!.prevHash).toBe(first.hash);
+    expect(batch[2]!.prevHash).toBe(batch[1]!.hash);
+    expect(await head()).toEqual({ seq: 4n, hash: batch[2]!.hash });
+    expect(await log.appendMany([])).toEqual([]);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
   it('returns from append exactly the record that reads back, and its hash still matches', async () => {
     const clock = () => new Date('2024-05-01T12:34:56.789Z');
     const appended = await createAuditLog(handle.db, clock).append({

@@ -22,6 +22,11 @@ export interface AuditLog {
    * default); under REPEATABLE READ a concurrent append makes it fail to serialize.
    */
   append(event: AuditEventInput, executor?: Transaction<Database>): Promise<AuditRecord>;
+  /**
+   * Appends several events in order under one lock, with one insert and one head update:
+   * what a caller that commits many changes in one transaction (group commit) needs.
+   */
+  appendMany(events: readonly AuditEventInput[], executor?: Transaction<Database>): Promise<AuditRecord[]>;
   /** Walks the whole chain in seq order, page by page, and reports the first problem. */
   verify(): Promise<ChainVerification>;
   /** Newest first: events with seq < before (if given), of one type (if given), at most limit. */
@@ -39,25 +44,40 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
 export function createAuditLog(db: Db, clock: () => Date = () => new Date()): AuditLog {
-  const appendIn = async (trx: Transaction<Database>, event: NormalizedEvent): Promise<AuditRecord> => {
+  const appendIn = async (trx: Transaction<Database>, events: readonly NormalizedEvent[]): Promise<AuditRecord[]> => {
+    if (events.length === 0) return [];
     const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirst();
     if (!head) throw new AuditStoreError('audit_head has no row: the audit tables were not migrated');
     // Read the clock only once the lock is held, so times follow seq within one clock.
-    const unhashed = { seq: head.seq + 1n, id: randomUUID(), time: clock(), ...event, prevHash: head.hash };
-    const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
-    await trx.insertInto('audit_events').values(toAuditEventRow(record)).execute();
-    await trx.updateTable('audit_head').set({ seq: record.seq, hash: record.hash }).where('id', '=', 1).execute();
-    return record;
+    const time = clock();
+    const records: AuditRecord[] = [];
+    let previous = { seq: head.seq, hash: head.hash };
+    for (const event of events) {
+      const unhashed = { seq: previous.seq + 1n, id: randomUUID(), time, ...event, prevHash: previous.hash };
+      const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
+      records.push(record);
+      previous = record;
+    }
+    await trx.insertInto('audit_events').values(records.map(toAuditEventRow)).execute();
+    await trx.updateTable('audit_head').set({ seq: previous.seq, hash: previous.hash }).where('id', '=', 1).execute();
+    return records;
+  };
+
+  const appendMany = async (events: readonly AuditEventInput[], executor?: Transaction<Database>): Promise<AuditRecord[]> => {
+    const normalized = events.map(normalizeEvent);
+    if (!executor) return db.transaction().execute((trx) => appendIn(trx, normalized));
+    // Outside a transaction the FOR UPDATE lock would end before the head is moved on.
+    if (!executor.isTransaction) throw new TypeError('append: executor must be a transaction, not the database');
+    return appendIn(executor, normalized);
   };
 
   return {
     async append(event, executor) {
-      const normalized = normalizeEvent(event);
-      if (!executor) return db.transaction().execute((trx) => appendIn(trx, normalized));
-      // Outside a transaction the FOR UPDATE lock would end before the head is moved on.
-      if (!executor.isTransaction) throw new TypeError('append: executor must be a transaction, not the database');
-      return appendIn(executor, normalized);
+      const [record] = await appendMany([event], executor);
+      return record!;
     },
+
+    appendMany,
 
     verify: () => verifyChain(db),
 

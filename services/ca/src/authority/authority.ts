@@ -3,7 +3,8 @@ import type { Db } from '@access/db';
 import { fingerprint, formatCertificate, signCertificate, type CertType } from '@access/sshcert';
 import { sql } from 'kysely';
 import type { Keyring } from '../keys/keyring.ts';
-import { asAccessError, planCertificate, type PolicyLimits } from './policy.ts';
+import { groupCommit } from './group-commit.ts';
+import { asAccessError, planCertificate, type PolicyLimits, type SigningPlan } from './policy.ts';
 import type { SignRequest } from './sign-request.ts';
 
 export interface RequestContext {
@@ -40,6 +41,15 @@ export interface AuthorityDeps {
 
 const toDate = (seconds: bigint): Date => new Date(Number(seconds) * 1000);
 
+/** At most this many certificates share one transaction. */
+const MAX_BATCH = 64;
+
+interface Pending {
+  plan: SigningPlan;
+  context: RequestContext;
+  now: Date;
+}
+
 export function createAuthority(deps: AuthorityDeps): Authority {
   const { db, audit, keyring, limits, clock } = deps;
 
@@ -61,6 +71,72 @@ export function createAuthority(deps: AuthorityDeps): Authority {
     throw refusal;
   }
 
+  /** Signs, stores and audits a batch in one transaction: one flush and one audit-chain lock for all. */
+  async function issueBatch(items: Pending[]): Promise<IssuedCertificate[]> {
+    return await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ serial: bigint }>`select nextval('cert_serial_seq') as serial from generate_series(1, ${items.length})`.execute(trx);
+      const issued = items.map(({ plan, context, now }, i) => {
+        const caKind = plan.type === 'user' ? 'user' : 'host';
+        const serial = rows[i]!.serial;
+        const cert = signCertificate({ ...plan, serial }, keyring.signer(caKind));
+        const certificate: IssuedCertificate = {
+          certificate: formatCertificate(cert),
+          serial,
+          type: plan.type,
+          keyId: plan.keyId,
+          principals: plan.principals,
+          validAfter: toDate(plan.validAfter),
+          validBefore: toDate(plan.validBefore),
+          caFingerprint: keyring.signerFingerprint(caKind),
+        };
+        return { certificate, subjectFingerprint: fingerprint(plan.publicKey.blob), plan, context, now };
+      });
+      await trx
+        .insertInto('certificates')
+        .values(
+          issued.map(({ certificate: c, subjectFingerprint, plan, context, now }) => ({
+            serial: c.serial,
+            cert_type: c.type,
+            key_id: c.keyId,
+            principals: JSON.stringify(c.principals),
+            ca_fingerprint: c.caFingerprint,
+            subject_fingerprint: subjectFingerprint,
+            subject_key_type: plan.publicKey.type,
+            valid_after: c.validAfter,
+            valid_before: c.validBefore,
+            critical_options: JSON.stringify(plan.criticalOptions),
+            extensions: JSON.stringify(plan.extensions),
+            requested_by: `${context.actor.kind}:${context.actor.id}`,
+            requested_from: context.remote,
+            created_at: now,
+          })),
+        )
+        .execute();
+      await audit.appendMany(
+        issued.map(({ certificate: c, subjectFingerprint, plan, context }) => ({
+          type: 'cert.issued' as const,
+          actor: context.actor,
+          remote: context.remote,
+          details: {
+            certType: c.type,
+            serial: c.serial.toString(),
+            keyId: c.keyId,
+            principals: c.principals,
+            validAfter: c.validAfter.toISOString(),
+            validBefore: c.validBefore.toISOString(),
+            criticalOptions: plan.criticalOptions,
+            extensions: plan.extensions,
+            subjectFingerprint,
+            caFingerprint: c.caFingerprint,
+          },
+        })),
+        trx,
+      );
+      return issued.map((i) => i.certificate);
+    });
+  }
+  const issue = groupCommit(issueBatch, MAX_BATCH);
+
   return {
     refuse,
     async sign(request, context) {
@@ -71,66 +147,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
       } catch (error) {
         return refuse(request.type, error, context, request);
       }
-      const caKind = plan.type === 'user' ? 'user' : 'host';
-      const signer = keyring.signer(caKind);
-      const caFingerprint = keyring.signerFingerprint(caKind);
-
-      return await db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ serial: bigint }>`select nextval('cert_serial_seq') as serial`.execute(trx);
-        const serial = rows[0]!.serial;
-        const cert = signCertificate({ ...plan, serial }, signer);
-        const issued: IssuedCertificate = {
-          certificate: formatCertificate(cert),
-          serial,
-          type: plan.type,
-          keyId: plan.keyId,
-          principals: plan.principals,
-          validAfter: toDate(plan.validAfter),
-          validBefore: toDate(plan.validBefore),
-          caFingerprint,
-        };
-        const subjectFingerprint = fingerprint(plan.publicKey.blob);
-        await trx
-          .insertInto('certificates')
-          .values({
-            serial,
-            cert_type: plan.type,
-            key_id: plan.keyId,
-            principals: JSON.stringify(plan.principals),
-            ca_fingerprint: caFingerprint,
-            subject_fingerprint: subjectFingerprint,
-            subject_key_type: plan.publicKey.type,
-            valid_after: issued.validAfter,
-            valid_before: issued.validBefore,
-            critical_options: JSON.stringify(plan.criticalOptions),
-            extensions: JSON.stringify(plan.extensions),
-            requested_by: `${context.actor.kind}:${context.actor.id}`,
-            requested_from: context.remote,
-            created_at: now,
-          })
-          .execute();
-        await audit.append(
-          {
-            type: 'cert.issued',
-            actor: context.actor,
-            remote: context.remote,
-            details: {
-              certType: plan.type,
-              serial: serial.toString(),
-              keyId: plan.keyId,
-              principals: plan.principals,
-              validAfter: issued.validAfter.toISOString(),
-              validBefore: issued.validBefore.toISOString(),
-              criticalOptions: plan.criticalOptions,
-              extensions: plan.extensions,
-              subjectFingerprint,
-              caFingerprint,
-            },
-          },
-          trx,
-        );
-        return issued;
-      });
+      return issue({ plan, context, now });
     },
   };
 }

@@ -90,6 +90,25 @@ describe.each(testDatabaseKinds())('CA HTTP API on %s', (kind) => {
     expect(serials.size).toBe(5);
   });
 
+  it('signs 60 concurrent requests with distinct serials, one row and one cert.issued event each', async () => {
+    const certsBefore = await countRows('certificates');
+    const issuedBefore = (await ca.services.audit.list({ type: 'cert.issued', limit: 1000 })).length;
+    const responses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        ca.app.inject({ method: 'POST', url: '/v1/certs/user', headers: auth, payload: { publicKey: ed25519.publicKey, principals: [`user${i}`], ttl: 60 } }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(60).fill(201));
+    const bodies = responses.map((r) => r.json() as { serial: string; principals: string[] });
+    expect(new Set(bodies.map((b) => b.serial)).size).toBe(60);
+    expect(bodies.map((b) => b.principals[0])).toEqual(Array.from({ length: 60 }, (_, i) => `user${i}`));
+    expect(await countRows('certificates')).toBe(certsBefore + 60);
+    const issued = await ca.services.audit.list({ type: 'cert.issued', limit: 1000 });
+    expect(issued.length).toBe(issuedBefore + 60);
+    expect(new Set(issued.slice(0, 60).map((e) => e.details['serial']))).toEqual(new Set(bodies.map((b) => b.serial)));
+    expect((await ca.services.audit.verify()).ok).toBe(true);
+  });
+
   it('signs a host certificate with the host CA', async () => {
     const res = await ca.app.inject({ method: 'POST', url: '/v1/certs/host', headers: auth, payload: { publicKey: ed25519.publicKey, principals: ['web-1', '10.0.0.5'], ttl: '30d' } });
     expect(res.statusCode).toBe(201);
