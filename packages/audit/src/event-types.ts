@@ -1,7 +1,8 @@
 /**
  * Every audit event has a stable type and a stable code, grouped by area (CA = certificate
- * authority, TK = machine tokens, AU = authentication). The last letter is the severity:
- * I = information, W = warning. Downstream tools key on the codes, so a published code
+ * authority, TK = machine tokens, AU = authentication, US = users, RB = roles and grants,
+ * HS = hosts). Admin changes carry `before` and `after` in their details. The last letter is
+ * the severity: I = information, W = warning. Downstream tools key on the codes, so a published code
  * never changes and is never reused; a new event gets a new code.
  */
 export const AUDIT_EVENT_CODES = {
@@ -13,6 +14,18 @@ export const AUDIT_EVENT_CODES = {
   'token.created': 'TK1000I',
   'token.revoked': 'TK1001I',
   'auth.denied': 'AU1000W',
+  'user.login': 'US1000I',
+  'user.login.denied': 'US1001W',
+  'user.locked': 'US1002I',
+  'user.unlocked': 'US1003I',
+  'role.created': 'RB1000I',
+  'role.updated': 'RB1001I',
+  'role.deleted': 'RB1002I',
+  'grant.created': 'RB2000I',
+  'grant.revoked': 'RB2001I',
+  'host.created': 'HS1000I',
+  'host.updated': 'HS1001I',
+  'host.deleted': 'HS1002I',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;

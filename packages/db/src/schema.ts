@@ -79,6 +79,74 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface UsersTable {
+  /** `usr_` and 16 hex digits. */
+  id: string;
+  issuer: string;
+  subject: string;
+  email: string;
+  email_verified: boolean;
+  display_name: string | null;
+  groups: Json<string[]>;
+  /** The login this person claimed from a template such as `{{email.local}}`; unique. */
+  login: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  last_login_at: Timestamp | null;
+  locked_at: Timestamp | null;
+  lock_reason: string | null;
+}
+
+export interface RolePermissions {
+  pty: boolean;
+  portForwarding: boolean;
+  agentForwarding: boolean;
+  fileTransfer: boolean;
+  x11: boolean;
+}
+
+export type RoleCapability = 'admin' | 'audit';
+
+export interface RolesTable {
+  name: string;
+  description: string;
+  /** Literal logins (`deploy`) and templates (`{{email.local}}`). */
+  logins: Json<string[]>;
+  /** Label → allowed values, or `['*']` for any value. */
+  host_labels: Json<Record<string, string[]>>;
+  /** Seconds. */
+  max_ttl: number;
+  permissions: Json<RolePermissions>;
+  capabilities: Json<RoleCapability[]>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: Timestamp;
+}
+
+export type GrantSubjectKind = 'user' | 'group';
+
+export interface GrantsTable {
+  id: string;
+  subject_kind: GrantSubjectKind;
+  /** A lowercased email for a user grant, an IdP group name for a group grant. */
+  subject: string;
+  role: string;
+  expires_at: Timestamp | null;
+  reason: string;
+  granted_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
+export interface HostsTable {
+  name: string;
+  /** host:port */
+  address: string;
+  labels: Json<Record<string, string>>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: Timestamp;
+  last_seen_at: Timestamp | null;
+}
+
 export interface Database {
   ca_keys: CaKeysTable;
   certificates: CertificatesTable;
@@ -86,6 +154,10 @@ export interface Database {
   machine_tokens: MachineTokensTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  users: UsersTable;
+  roles: RolesTable;
+  grants: GrantsTable;
+  hosts: HostsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -95,3 +167,7 @@ export type NewCertificate = Insertable<CertificatesTable>;
 export type RevocationRow = Selectable<RevocationsTable>;
 export type MachineTokenRow = Selectable<MachineTokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type RoleRow = Selectable<RolesTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type HostRow = Selectable<HostsTable>;

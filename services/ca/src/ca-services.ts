@@ -5,6 +5,8 @@ import { createRevocations } from './authority/revocations.ts';
 import type { CaConfig } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { createMetrics } from './http/metrics.ts';
+import { seedBuiltinRoles } from './identity/bootstrap.ts';
+import { createIdentity } from './identity/identity.ts';
 import type { CaServices } from './http/services.ts';
 import { initKeys } from './keys/key-admin.ts';
 import { loadKeyring } from './keys/keyring.ts';
@@ -68,6 +70,8 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       for (const k of created) options.say?.(`created the ${k.kind} CA key ${k.fingerprint} in ${k.path}`);
     }
     const keyring = await loadKeyring({ db, audit, keyDir: keySource(config), now: clock });
+    const seeded = await seedBuiltinRoles({ db, audit, clock });
+    if (seeded.length) options.say?.(`created the built-in roles: ${seeded.join(', ')}`);
     const limits = {
       userCertMaxTtl: config.userCertMaxTtl,
       hostCertMaxTtl: config.hostCertMaxTtl,
@@ -80,6 +84,7 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       authority: createAuthority({ db, audit, keyring, limits, clock }),
       revocations: createRevocations({ db, audit, clock }),
       tokens: createMachineTokens({ db, audit, clock }),
+      identity: createIdentity({ db, audit, clock, bootstrapAdmins: config.bootstrapAdmins }),
       metrics: createMetrics(),
     };
   } catch (error) {

@@ -18,6 +18,8 @@ export interface CaConfig {
   clockSkew: number;
   forbiddenPrincipals: string[];
   bodyLimit: number;
+  /** Lowercased emails that get the `admin` role at their first login (ACCESS_BOOTSTRAP_ADMINS). */
+  bootstrapAdmins: string[];
 }
 
 export interface ConfigInput {
@@ -58,7 +60,15 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
       .map((p) => p.trim())
       .filter(Boolean),
     bodyLimit: 64 * 1024,
+    bootstrapAdmins: emailList(env, 'ACCESS_BOOTSTRAP_ADMINS'),
   };
+}
+
+function emailList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const emails = (env[name] ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  const bad = emails.find((e) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e));
+  if (bad !== undefined) throw new ConfigError(`${name} must be comma-separated email addresses; "${bad}" is not one`);
+  return [...new Set(emails)];
 }
 
 function durationSetting(env: NodeJS.ProcessEnv, name: string, fallback: string): number {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerCaCommands } from './commands/ca-commands.ts';
+import { registerIdentityCommands } from './commands/identity-commands.ts';
 import { registerServerCommands } from './commands/server-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import type { CliIo } from './io.ts';
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo): Command {
   registerServerCommands(program, io);
   registerCaCommands(program, io);
   registerTokenCommands(program, io);
+  registerIdentityCommands(program, io);
   registerAuditCommands(program, io);
   return program;
 }

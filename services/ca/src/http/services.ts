@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '@access/db';
 import type { Authority } from '../authority/authority.ts';
 import type { Revocations } from '../authority/revocations.ts';
 import type { CaConfig } from '../config.ts';
+import type { Identity } from '../identity/identity.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MachineTokens } from '../tokens/machine-tokens.ts';
 import type { Metrics } from './metrics.ts';
@@ -16,6 +17,7 @@ export interface CaServices {
   authority: Authority;
   revocations: Revocations;
   tokens: MachineTokens;
+  identity: Identity;
   metrics: Metrics;
   clock: () => Date;
 }
