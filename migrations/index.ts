@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as identity from './0002_identity.ts';
+import * as userTokens from './0003_user_tokens.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_identity': identity,
+  '0003_user_tokens': userTokens,
 };

@@ -147,6 +147,15 @@ export interface HostsTable {
   last_seen_at: Timestamp | null;
 }
 
+export interface UserTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
   ca_keys: CaKeysTable;
   certificates: CertificatesTable;
@@ -154,6 +163,7 @@ export interface Database {
   machine_tokens: MachineTokensTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  user_tokens: UserTokensTable;
   users: UsersTable;
   roles: RolesTable;
   grants: GrantsTable;

@@ -11,6 +11,7 @@ import type { CaServices } from './http/services.ts';
 import { initKeys } from './keys/key-admin.ts';
 import { loadKeyring } from './keys/keyring.ts';
 import { createMachineTokens } from './tokens/machine-tokens.ts';
+import { createUserTokens } from './tokens/user-tokens.ts';
 
 export interface OpenOptions {
   clock?: (() => Date) | undefined;
@@ -84,6 +85,7 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       authority: createAuthority({ db, audit, keyring, limits, clock }),
       revocations: createRevocations({ db, audit, clock }),
       tokens: createMachineTokens({ db, audit, clock }),
+      userTokens: createUserTokens({ db, clock }),
       identity: createIdentity({ db, audit, clock, bootstrapAdmins: config.bootstrapAdmins }),
       metrics: createMetrics(),
     };

@@ -21,6 +21,7 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
     trustProxy: false,
   });
   app.decorateRequest('token', null);
+  app.decorateRequest('caller', null);
   // The API speaks JSON only; anything else is refused with 415 before a handler sees it.
   app.removeContentTypeParser('text/plain');
 

@@ -6,6 +6,7 @@ import type { CaConfig } from '../config.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MachineTokens } from '../tokens/machine-tokens.ts';
+import type { UserTokens } from '../tokens/user-tokens.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer calls; built once by the composition root and passed in. */
@@ -17,6 +18,7 @@ export interface CaServices {
   authority: Authority;
   revocations: Revocations;
   tokens: MachineTokens;
+  userTokens: UserTokens;
   identity: Identity;
   metrics: Metrics;
   clock: () => Date;

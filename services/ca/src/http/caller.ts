@@ -1,0 +1,69 @@
+import type { AuditActor } from '@access/audit';
+import type { RoleCapability } from '@access/db';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessError } from '../errors.ts';
+import { resolveAccess } from '../identity/access-resolver.ts';
+import { getUser, type User } from '../identity/users.ts';
+import type { CaServices } from './services.ts';
+
+/** Who is calling: a machine token or a person signed in through `access login`. */
+export interface Caller {
+  actor: AuditActor;
+  capabilities: readonly RoleCapability[];
+  /** Set for people; null for machine tokens. */
+  user: User | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+/** `user`: any signed-in person or machine token; `audit`/`admin`: a capability from a grant (admin tokens hold both). */
+export type Need = 'user' | 'audit' | 'admin';
+
+async function identify(services: CaServices, secret: string): Promise<Caller | null> {
+  if (secret.startsWith('acc_')) {
+    const token = await services.tokens.authenticate(secret);
+    if (!token) return null;
+    return { actor: { kind: 'token', id: token.id, name: token.description }, capabilities: ['admin', 'audit'], user: null };
+  }
+  const found = await services.userTokens.authenticate(secret);
+  if (!found) return null;
+  const user = await getUser(services.database.db, found.userId);
+  if (user.lockedAt) return null;
+  let capabilities: RoleCapability[] = [];
+  try {
+    capabilities = (await resolveAccess(services.database.db, user, services.clock())).capabilities;
+  } catch (error) {
+    // A person without grants may still ask who they are; they hold no capability.
+    if (!(error instanceof AccessError) || error.status >= 500) throw error;
+  }
+  return { actor: { kind: 'user', id: user.id, name: user.email }, capabilities, user };
+}
+
+/**
+ * An `onRequest` hook: the caller is identified before the body is read, and every refusal
+ * is an `auth.denied` audit event. Authorization is checked here, on the server, per route.
+ */
+export function requireCaller(services: CaServices, need: Need) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
+    const caller = match ? await identify(services, match[1]!) : null;
+    const missing = caller && need !== 'user' && !caller.capabilities.includes(need) ? need : null;
+    if (!caller || missing) {
+      const reason = !match ? 'no bearer token' : !caller ? 'invalid, expired or revoked token' : `lacks the ${missing} capability`;
+      await services.audit.append({
+        type: 'auth.denied',
+        actor: caller?.actor ?? { kind: 'anonymous', id: 'anonymous' },
+        remote: request.ip,
+        details: { route: request.routeOptions.url ?? request.url, method: request.method, reason },
+      });
+      throw caller
+        ? new AccessError('ERR_FORBIDDEN', 403, `you may not do that: it needs the ${missing} capability (ask an admin for a role that has it)`)
+        : new AccessError('ERR_UNAUTHENTICATED', 401, 'sign in with "access login", or send "Authorization: Bearer <token>" from "access-server token create"');
+    }
+    request.caller = caller;
+  };
+}
