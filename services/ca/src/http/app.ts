@@ -1,6 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AccessError } from '../errors.ts';
-import { tokenActor } from './auth.ts';
 import { caRoutes } from './routes/ca-routes.ts';
 import { certRoutes } from './routes/cert-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -20,7 +19,6 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
     // Behind a proxy, say so explicitly later; by default the peer address is the client.
     trustProxy: false,
   });
-  app.decorateRequest('token', null);
   app.decorateRequest('caller', null);
   // The API speaks JSON only; anything else is refused with 415 before a handler sees it.
   app.removeContentTypeParser('text/plain');
@@ -41,7 +39,7 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
       const route = request.routeOptions.url ?? '';
       const certType = route === '/v1/certs/user' ? 'user' : route === '/v1/certs/host' ? 'host' : null;
       if (certType) {
-        const actor = request.token ? tokenActor(request.token) : { kind: 'anonymous' as const, id: 'anonymous' };
+        const actor = request.caller?.actor ?? { kind: 'anonymous' as const, id: 'anonymous' };
         await services.authority.refuse(certType, refusal, { actor, remote: request.ip }).catch(() => undefined);
       }
     } else {

@@ -2,14 +2,14 @@ import type { CertType } from '@access/sshcert';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../authority/authority.ts';
 import { parseSignRequest } from '../../authority/sign-request.ts';
-import { requireToken, tokenActor } from '../auth.ts';
+import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
 
 /** The signing API for automation: parse → check → sign → render. */
 export const certRoutes = (services: CaServices): FastifyPluginAsync =>
   async (app) => {
-    const onRequest = requireToken(services, 'admin');
-    const context = (request: FastifyRequest): RequestContext => ({ actor: tokenActor(request.token!), remote: request.ip });
+    const onRequest = requireCaller(services, 'admin');
+    const context = (request: FastifyRequest): RequestContext => ({ actor: request.caller!.actor, remote: request.ip });
 
     for (const type of ['user', 'host'] as const satisfies readonly CertType[]) {
       app.post(`/v1/certs/${type}`, { onRequest }, async (request, reply) => {

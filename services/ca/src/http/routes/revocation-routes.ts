@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RevocationTarget } from '../../authority/revocations.ts';
 import { badRequest } from '../../errors.ts';
-import { requireToken, tokenActor } from '../auth.ts';
+import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
 
 function parseTarget(body: unknown): { target: RevocationTarget; reason: string } {
@@ -24,9 +24,9 @@ function parseTarget(body: unknown): { target: RevocationTarget; reason: string 
 
 export const revocationRoutes = (services: CaServices): FastifyPluginAsync =>
   async (app) => {
-    app.post('/v1/revocations', { onRequest: requireToken(services, 'admin') }, async (request, reply) => {
+    app.post('/v1/revocations', { onRequest: requireCaller(services, 'admin') }, async (request, reply) => {
       const { target, reason } = parseTarget(request.body);
-      const { id } = await services.revocations.revoke(target, reason, { actor: tokenActor(request.token!), remote: request.ip });
+      const { id } = await services.revocations.revoke(target, reason, { actor: request.caller!.actor, remote: request.ip });
       return reply.status(201).send({ id: id.toString() });
     });
   };
