@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SERVER_BIN = fileURLToPath(new URL('../../services/ca/bin/access-server.js', import.meta.url));
+
+export interface CaServerProcess {
+  url: string;
+  pid: number;
+  /** SIGTERM, then SIGKILL if the server has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface CaServerOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  startTimeoutMs: number;
+  /** Extra node flags for the server, e.g. ['--cpu-prof'] to see where its time goes. */
+  nodeFlags?: string[] | undefined;
+}
+
+/** The child's environment without ACCESS_* settings, so only the flags given here apply. */
+function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ACCESS_')));
+}
+
+/**
+ * Starts `access-server start` as a child process on a free loopback port and resolves
+ * once it says where it listens. The caller must `stop()` it (register it for cleanup).
+ */
+export function startCaServer(options: CaServerOptions): Promise<CaServerProcess> {
+  const args = [...(options.nodeFlags ?? []), SERVER_BIN, '--data-dir', options.dataDir];
+  if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
+  args.push('start', '--http-addr', '127.0.0.1:0', '--log-level', 'warn');
+  const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+
+  const stop = async (graceMs = 15_000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return new Promise<CaServerProcess>((resolve, reject) => {
+    let started = false;
+    const fail = (reason: string) => {
+      if (started) return;
+      started = true;
+      clearTimeout(timer);
+      void stop(2_000).finally(() => reject(new Error(`access-server ${reason}; its stderr ends with:\n${stderr.slice(-2000)}`)));
+    };
+    const timer = setTimeout(() => fail(`did not listen within ${options.startTimeoutMs} ms`), options.startTimeoutMs);
+    child.once('error', (error) => fail(`could not be spawned: ${error.message}`));
+    child.once('exit', (code, signal) => fail(`exited during start (${signal ?? code})`));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-8000);
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match && child.pid !== undefined && !started) {
+        started = true;
+        clearTimeout(timer);
+        resolve({ url: match[1]!, pid: child.pid, stop });
+      }
+    });
+  });
+}
