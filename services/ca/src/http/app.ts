@@ -2,8 +2,13 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AccessError } from '../errors.ts';
 import { caRoutes } from './routes/ca-routes.ts';
 import { certRoutes } from './routes/cert-routes.ts';
+import { grantRoutes } from './routes/grant-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { hostRoutes } from './routes/host-routes.ts';
+import { meRoutes } from './routes/me-routes.ts';
 import { revocationRoutes } from './routes/revocation-routes.ts';
+import { roleRoutes } from './routes/role-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
 import type { CaServices } from './services.ts';
 
 export interface AppOptions {
@@ -58,5 +63,10 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(caRoutes(services));
   await app.register(certRoutes(services));
   await app.register(revocationRoutes(services));
+  await app.register(meRoutes(services));
+  await app.register(roleRoutes(services));
+  await app.register(grantRoutes(services));
+  await app.register(hostRoutes(services));
+  await app.register(userRoutes(services));
   return app;
 }
