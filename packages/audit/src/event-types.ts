@@ -1,7 +1,7 @@
 /**
  * Every audit event has a stable type and a stable code, grouped by area (CA = certificate
  * authority, TK = machine tokens, AU = authentication, US = users, RB = roles and grants,
- * HS = hosts). Admin changes carry `before` and `after` in their details. The last letter is
+ * HS = hosts, LG = `access login`). Admin changes carry `before` and `after` in their details. The last letter is
  * the severity: I = information, W = warning. Downstream tools key on the codes, so a published code
  * never changes and is never reused; a new event gets a new code.
  */
@@ -26,6 +26,8 @@ export const AUDIT_EVENT_CODES = {
   'host.created': 'HS1000I',
   'host.updated': 'HS1001I',
   'host.deleted': 'HS1002I',
+  'login.completed': 'LG1000I',
+  'login.denied': 'LG1001W',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;

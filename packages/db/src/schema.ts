@@ -156,6 +156,38 @@ export interface UserTokensTable {
   revoked_at: Timestamp | null;
 }
 
+export type LoginMode = 'browser' | 'headless';
+export type LoginStatus = 'pending' | 'signed_in' | 'approved' | 'completed' | 'failed' | 'expired';
+
+export interface LoginsTable {
+  /** `lgn_` and 32 hex digits. */
+  id: string;
+  mode: LoginMode;
+  public_key: string;
+  /** base64url(SHA-256(the CLI's one-time secret)). */
+  secret_hash: string;
+  callback_port: number | null;
+  /** `XXXX-XXXX`, headless only; unique among unfinished logins. */
+  user_code: string | null;
+  oidc_state: string | null;
+  oidc_nonce: string | null;
+  oidc_code_verifier: string | null;
+  requester_ip: string | null;
+  status: LoginStatus;
+  user_id: string | null;
+  /** The LoginResult without its API token, once a certificate was issued. */
+  result: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  callback_code_hash: string | null;
+  callback_code_expires_at: Timestamp | null;
+  csrf_hash: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  expires_at: Timestamp;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  completed_at: Timestamp | null;
+  last_poll_at: Timestamp | null;
+}
+
 export interface Database {
   ca_keys: CaKeysTable;
   certificates: CertificatesTable;
@@ -168,6 +200,7 @@ export interface Database {
   roles: RolesTable;
   grants: GrantsTable;
   hosts: HostsTable;
+  logins: LoginsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -181,3 +214,4 @@ export type UserRow = Selectable<UsersTable>;
 export type RoleRow = Selectable<RolesTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type HostRow = Selectable<HostsTable>;
+export type LoginRow = Selectable<LoginsTable>;

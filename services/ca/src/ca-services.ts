@@ -10,6 +10,9 @@ import { createIdentity } from './identity/identity.ts';
 import type { CaServices } from './http/services.ts';
 import { initKeys } from './keys/key-admin.ts';
 import { loadKeyring } from './keys/keyring.ts';
+import { createLogins } from './login/logins.ts';
+import { createStartLimiter } from './login/start-limiter.ts';
+import type { RelyingParty } from './oidc/relying-party.ts';
 import { createMachineTokens } from './tokens/machine-tokens.ts';
 import { createUserTokens } from './tokens/user-tokens.ts';
 
@@ -19,6 +22,8 @@ export interface OpenOptions {
   initKeysIfMissing?: boolean;
   /** Progress lines for a person (stderr). */
   say?: ((line: string) => void) | undefined;
+  /** The OIDC relying party for `access login` (see `relyingPartyFromConfig`); without one, login answers 503. */
+  relyingParty?: RelyingParty | null | undefined;
 }
 
 /** The database and audit log: all that commands which do not sign need. */
@@ -33,6 +38,9 @@ export interface Store {
 export interface OpenedServices extends CaServices {
   close(): Promise<void>;
 }
+
+/** Logins one client address may start per minute. */
+const LOGIN_STARTS_PER_MINUTE = 20;
 
 /** Where CA private keys are read from: systemd's credentials directory when set, else the key directory. */
 export const keySource = (config: CaConfig): string => config.credentialsDir ?? config.keyDir;
@@ -79,14 +87,32 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       clockSkew: config.clockSkew,
       forbiddenPrincipals: config.forbiddenPrincipals,
     };
+    const authority = createAuthority({ db, audit, keyring, limits, clock });
+    const userTokens = createUserTokens({ db, clock });
+    const identity = createIdentity({ db, audit, clock, bootstrapAdmins: config.bootstrapAdmins });
+    const logins = createLogins({
+      db,
+      audit,
+      clock,
+      authority,
+      userTokens,
+      keyring,
+      identity,
+      relyingParty: options.relyingParty ?? null,
+      limiter: createStartLimiter({ perMinute: LOGIN_STARTS_PER_MINUTE, clock }),
+      publicUrl: config.publicUrl,
+      gateway: config.gateway,
+      userCertMaxTtl: config.userCertMaxTtl,
+    });
     return {
       ...store,
       keyring,
-      authority: createAuthority({ db, audit, keyring, limits, clock }),
+      authority,
       revocations: createRevocations({ db, audit, clock }),
       tokens: createMachineTokens({ db, audit, clock }),
-      userTokens: createUserTokens({ db, clock }),
-      identity: createIdentity({ db, audit, clock, bootstrapAdmins: config.bootstrapAdmins }),
+      userTokens,
+      identity,
+      logins,
       metrics: createMetrics(),
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDuration } from './duration.ts';
+import { loadOidcConfig, type OidcConfig } from './oidc/oidc-config.ts';
 
 /** Everything the CA reads from its environment, validated once at start. */
 export interface CaConfig {
@@ -20,6 +21,12 @@ export interface CaConfig {
   bodyLimit: number;
   /** Lowercased emails that get the `admin` role at their first login (ACCESS_BOOTSTRAP_ADMINS). */
   bootstrapAdmins: string[];
+  /** The company IdP (ACCESS_OIDC_*); undefined = login off, unless `--dev` brings its own. */
+  oidc: OidcConfig | undefined;
+  /** How browsers and CLIs reach this CA (ACCESS_PUBLIC_URL), without a trailing slash: the OIDC redirect URI and device URL are made from it. */
+  publicUrl: string;
+  /** The recording gateway's SSH address (ACCESS_GATEWAY_ADDR), told to the CLI at login. */
+  gateway: { host: string; port: number };
 }
 
 export interface ConfigInput {
@@ -34,6 +41,9 @@ export class ConfigError extends Error {
 
 export const DEFAULT_HTTP_ADDR = '127.0.0.1:3080';
 export const DEFAULT_CLOCK_SKEW = 300;
+export const DEFAULT_GATEWAY_ADDR = '127.0.0.1:3022';
+/** The OIDC redirect URI is `<public URL>` + this, unless ACCESS_OIDC_REDIRECT_URI says otherwise. */
+export const LOGIN_CALLBACK_PATH = '/v1/login/callback';
 
 /** Flags win over environment variables, which win over defaults. */
 export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig {
@@ -45,6 +55,8 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
   const { host, port } = parseHostPort(flags.httpAddr ?? env['ACCESS_HTTP_ADDR'] ?? DEFAULT_HTTP_ADDR, '--http-addr');
   const credentialsDir = env['CREDENTIALS_DIRECTORY'] || undefined;
   if (credentialsDir && !isAbsolute(credentialsDir)) throw new ConfigError('CREDENTIALS_DIRECTORY must be an absolute path');
+  const publicUrl = parsePublicUrl(env['ACCESS_PUBLIC_URL'] || `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const gateway = parseHostPort(env['ACCESS_GATEWAY_ADDR'] || DEFAULT_GATEWAY_ADDR, 'ACCESS_GATEWAY_ADDR');
   return {
     dataDir,
     databaseUrl: databaseUrl || undefined,
@@ -61,7 +73,22 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
       .filter(Boolean),
     bodyLimit: 64 * 1024,
     bootstrapAdmins: emailList(env, 'ACCESS_BOOTSTRAP_ADMINS'),
+    oidc: loadOidcConfig(env, { credentialsDir, defaultRedirectUri: `${publicUrl}${LOGIN_CALLBACK_PATH}` }),
+    publicUrl,
+    gateway,
   };
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`ACCESS_PUBLIC_URL must be a URL such as https://access.example.com, got "${value}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ACCESS_PUBLIC_URL must be an http:// or https:// URL');
+  if (url.search || url.hash || url.username) throw new ConfigError('ACCESS_PUBLIC_URL must not have a query, a fragment or credentials');
+  return url.href.replace(/\/$/, '');
 }
 
 function emailList(env: NodeJS.ProcessEnv, name: string): string[] {

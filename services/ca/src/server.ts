@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { openServices, type OpenedServices } from './ca-services.ts';
 import type { CaConfig } from './config.ts';
 import { buildApp } from './http/app.ts';
+import { createRelyingParty, type RelyingParty } from './oidc/relying-party.ts';
+import { readSecretFile } from './oidc/secret-file.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -11,8 +13,12 @@ export interface RunningServer {
 }
 
 /** Opens the database and keys, builds the app and listens on the configured address. */
-export async function startServer(config: CaConfig, options: { say: (line: string) => void; logLevel?: string }): Promise<RunningServer> {
-  const services = await openServices(config, { initKeysIfMissing: true, say: options.say });
+export async function startServer(
+  config: CaConfig,
+  options: { say: (line: string) => void; logLevel?: string; relyingParty?: RelyingParty | undefined },
+): Promise<RunningServer> {
+  const relyingParty = options.relyingParty ?? relyingPartyFromConfig(config);
+  const services = await openServices(config, { initKeysIfMissing: true, say: options.say, relyingParty });
   let app: FastifyInstance;
   try {
     app = await buildApp(services, { logger: { level: options.logLevel ?? 'warn' } });
@@ -33,4 +39,11 @@ export async function startServer(config: CaConfig, options: { say: (line: strin
       await services.close();
     },
   };
+}
+
+/** The company IdP from ACCESS_OIDC_*, its client secret read from its file now; null when login is not configured. */
+export function relyingPartyFromConfig(config: CaConfig): RelyingParty | null {
+  if (!config.oidc) return null;
+  const { clientSecretFile, ...oidc } = config.oidc;
+  return createRelyingParty({ ...oidc, clientSecret: readSecretFile(clientSecretFile) });
 }

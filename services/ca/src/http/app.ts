@@ -4,6 +4,7 @@ import { caRoutes } from './routes/ca-routes.ts';
 import { certRoutes } from './routes/cert-routes.ts';
 import { grantRoutes } from './routes/grant-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { loginRoutes } from './routes/login-routes.ts';
 import { hostRoutes } from './routes/host-routes.ts';
 import { meRoutes } from './routes/me-routes.ts';
 import { revocationRoutes } from './routes/revocation-routes.ts';
@@ -52,7 +53,9 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
       refusal = new AccessError('ERR_INTERNAL', 500, 'internal error; the CA log has the details');
     }
     if (refusal.status >= 500 && error instanceof AccessError) request.log.error({ err: error.cause ?? error }, 'request failed');
-    return reply.status(refusal.status).send({ error: { code: refusal.code, message: refusal.status >= 500 ? 'internal error; the CA log has the details' : refusal.message } });
+    // An AccessError's message is written to be shown (503 login not configured, 502 IdP unreachable); only internal errors are hidden.
+    const message = refusal.code === 'ERR_INTERNAL' ? 'internal error; the CA log has the details' : refusal.message;
+    return reply.status(refusal.status).send({ error: { code: refusal.code, message } });
   });
 
   app.setNotFoundHandler(async (request, reply) =>
@@ -63,6 +66,7 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(caRoutes(services));
   await app.register(certRoutes(services));
   await app.register(revocationRoutes(services));
+  await app.register(loginRoutes(services));
   await app.register(meRoutes(services));
   await app.register(roleRoutes(services));
   await app.register(grantRoutes(services));

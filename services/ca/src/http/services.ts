@@ -5,6 +5,7 @@ import type { Revocations } from '../authority/revocations.ts';
 import type { CaConfig } from '../config.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Keyring } from '../keys/keyring.ts';
+import type { Logins } from '../login/logins.ts';
 import type { MachineTokens } from '../tokens/machine-tokens.ts';
 import type { UserTokens } from '../tokens/user-tokens.ts';
 import type { Metrics } from './metrics.ts';
@@ -20,6 +21,8 @@ export interface CaServices {
   tokens: MachineTokens;
   userTokens: UserTokens;
   identity: Identity;
+  /** `access login`: answers ERR_LOGIN_NOT_CONFIGURED when no identity provider is configured. */
+  logins: Logins;
   metrics: Metrics;
   clock: () => Date;
 }

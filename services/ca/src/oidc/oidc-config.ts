@@ -22,13 +22,16 @@ export const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile'];
  * Reads `ACCESS_OIDC_*` from the environment it is given. Returns undefined when no
  * issuer is configured (OIDC login off); any other missing piece is an error.
  */
-export function loadOidcConfig(env: NodeJS.ProcessEnv, options: { credentialsDir: string | undefined }): OidcConfig | undefined {
+export function loadOidcConfig(
+  env: NodeJS.ProcessEnv,
+  options: { credentialsDir: string | undefined; defaultRedirectUri?: string | undefined },
+): OidcConfig | undefined {
   const issuer = env['ACCESS_OIDC_ISSUER']?.trim();
   if (!issuer) return undefined;
   const issuerUrl = parseUrl(issuer, 'ACCESS_OIDC_ISSUER');
   const clientId = env['ACCESS_OIDC_CLIENT_ID']?.trim();
   if (!clientId) throw new ConfigError('ACCESS_OIDC_CLIENT_ID is required when ACCESS_OIDC_ISSUER is set');
-  const redirect = env['ACCESS_OIDC_REDIRECT_URI']?.trim();
+  const redirect = env['ACCESS_OIDC_REDIRECT_URI']?.trim() || options.defaultRedirectUri;
   if (!redirect) throw new ConfigError('ACCESS_OIDC_REDIRECT_URI is required when ACCESS_OIDC_ISSUER is set');
   const scopes = (env['ACCESS_OIDC_SCOPES'] ?? DEFAULT_OIDC_SCOPES.join(' ')).split(/[\s,]+/).filter(Boolean);
   if (!scopes.includes('openid')) throw new ConfigError('ACCESS_OIDC_SCOPES must include openid');

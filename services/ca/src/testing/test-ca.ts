@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { openServices, type OpenedServices } from '../ca-services.ts';
 import { loadConfig, type CaConfig } from '../config.ts';
 import { buildApp } from '../http/app.ts';
+import type { RelyingParty } from '../oidc/relying-party.ts';
 
 export interface TestCa {
   config: CaConfig;
@@ -20,7 +21,12 @@ export interface TestCa {
  * A CA with fresh keys in a temporary data directory, on an empty database of the given
  * kind, with an admin token. `env` adds settings (ACCESS_USER_CERT_MAX_TTL, …).
  */
-export async function createTestCa(kind: DatabaseKind, env: NodeJS.ProcessEnv = {}, clock?: () => Date): Promise<TestCa> {
+export async function createTestCa(
+  kind: DatabaseKind,
+  env: NodeJS.ProcessEnv = {},
+  clock?: () => Date,
+  options: { relyingParty?: RelyingParty | undefined } = {},
+): Promise<TestCa> {
   const dataDir = mkdtempSync(join(tmpdir(), 'access-ca-test-'));
   let databaseUrl: string | undefined;
   let dropDatabase = async () => undefined as void;
@@ -32,7 +38,7 @@ export async function createTestCa(kind: DatabaseKind, env: NodeJS.ProcessEnv = 
     dropDatabase = () => database.close();
   }
   const config = loadConfig({ dataDir, databaseUrl }, env);
-  const services = await openServices(config, { initKeysIfMissing: true, clock });
+  const services = await openServices(config, { initKeysIfMissing: true, clock, relyingParty: options.relyingParty });
   const app = await buildApp(services);
   const { token } = await services.tokens.create({ role: 'admin', description: 'test admin' }, { kind: 'system', id: 'test' });
   return {

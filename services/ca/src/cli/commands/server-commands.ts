@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { openStore } from '../../ca-services.ts';
+import { DEFAULT_DEV_IDP_ADDR, DEFAULT_DEV_PASSWORD, seedDevData, startDevIdentity, type DevIdentity } from '../../dev/dev-mode.ts';
 import { startServer } from '../../server.ts';
 import { configFrom, say, type CliIo, type GlobalOptions } from '../io.ts';
 
@@ -9,19 +10,44 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .description('run the CA: HTTP API, key publication and revocation list (creates CA keys on first start)')
     .option('--http-addr <host:port>', 'where the HTTP API listens (env ACCESS_HTTP_ADDR)', undefined)
     .addOption(new Option('--log-level <level>', 'log level (info logs every request)').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'))
-    .action(async (options: { httpAddr?: string; logLevel: string }, command: Command) => {
+    .option('--dev', 'development mode: a built-in identity provider with demo users and demo grants (loopback only; never in production)')
+    .option('--dev-idp-addr <host:port>', 'where the development identity provider listens (with --dev)', DEFAULT_DEV_IDP_ADDR)
+    .action(async (options: { httpAddr?: string; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
       const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr);
       const tell = say(io);
       tell(`access-server: data directory ${config.dataDir}`);
-      const server = await startServer(config, { say: tell, logLevel: options.logLevel });
+      let dev: DevIdentity | undefined;
+      if (options.dev) {
+        if (config.oidc) tell('access-server: --dev: ignoring ACCESS_OIDC_* and using the development identity provider');
+        dev = await startDevIdentity(config, { idpAddr: options.devIdpAddr, password: io.env['ACCESS_DEV_PASSWORD'] || DEFAULT_DEV_PASSWORD, log: tell });
+      }
+      let server;
+      try {
+        server = await startServer(config, { say: tell, logLevel: options.logLevel, relyingParty: dev?.relyingParty });
+        if (dev) for (const line of await seedDevData(server.services.identity)) tell(`access-server: --dev: created ${line}`);
+      } catch (error) {
+        await server?.close();
+        await dev?.close();
+        throw error;
+      }
       tell(`access-server: database ${server.services.database.describe}`);
       tell(`access-server: listening on ${server.url}`);
       tell(`  CA public keys:   curl ${server.url}/v1/ca`);
       tell(`  revocation list:  curl -o revoked.krl ${server.url}/v1/krl`);
+      if (dev) {
+        tell(`access-server: DEVELOPMENT MODE: identity provider ${dev.idp.issuer} (demo users, shared password; not for production)`);
+        tell(`  demo users:       alice@example.com (admin, engineer), bob@example.com (engineer), carol@example.com (auditor)`);
+        tell(`  password:         ${dev.password}${io.env['ACCESS_DEV_PASSWORD'] ? ' (from ACCESS_DEV_PASSWORD)' : ' (set ACCESS_DEV_PASSWORD to change it)'}`);
+        tell(`  next:             access login --server ${config.publicUrl}`);
+        tell(`                    access login --server ${config.publicUrl} --headless   (no browser on this machine)`);
+      } else {
+        tell(config.oidc ? `  login:            access login --server ${config.publicUrl}` : '  login:            off (set ACCESS_OIDC_ISSUER, or try access-server start --dev)');
+      }
       tell(`  an API token:     stop the server, then: access-server token create --role admin`);
       const signal = await io.stopSignal();
       tell(`access-server: ${signal}, shutting down`);
       await server.close();
+      await dev?.close();
     });
 
   program
