@@ -1,0 +1,141 @@
+/** The JSON shapes of services/ca/API-CONTRACT.md, as the CLI reads them. */
+
+export type LoginMode = 'browser' | 'headless';
+
+export interface LoginStartInput {
+  publicKey: string;
+  mode: LoginMode;
+  callbackPort?: number;
+  secretHash: string;
+}
+
+export interface LoginStarted {
+  loginId: string;
+  expiresAt: string;
+  browserUrl?: string;
+  userCode?: string;
+  verificationUrl?: string;
+  /** Seconds between polls, headless mode. */
+  interval?: number;
+}
+
+export interface Permissions {
+  pty?: boolean;
+  portForwarding?: boolean;
+  agentForwarding?: boolean;
+  fileTransfer?: boolean;
+  x11?: boolean;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  displayName: string | null;
+  groups: string[];
+}
+
+export interface LoginResult {
+  /** Null when the person's roles give no SSH login (an auditor): they still get an API token. */
+  certificate: string | null;
+  serial: string | null;
+  principals: string[];
+  validAfter: string;
+  validBefore: string;
+  user: UserView;
+  roles: string[];
+  capabilities: string[];
+  permissions: Permissions;
+  apiToken: string;
+  /** `@cert-authority * <host CA public key>` lines. */
+  knownHosts: string;
+  gateway: { host: string; port: number };
+}
+
+export type PollOutcome = { status: 'pending' } | { status: 'complete'; result: LoginResult };
+
+export interface Me {
+  user: (UserView & { login: string | null }) | null;
+  roles: string[];
+  principals: string[];
+  capabilities: string[];
+  permissions: Permissions;
+  maxTtl: number | null;
+}
+
+export interface MyHost {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  logins: string[];
+}
+
+export interface Role {
+  name: string;
+  description: string | null;
+  logins: string[];
+  hostLabels: Record<string, string[]>;
+  /** Seconds. */
+  maxTtl: number;
+  permissions: Permissions;
+  capabilities: string[];
+  createdAt?: string | null;
+  updatedAt?: string | null;
+}
+
+export interface RoleInput {
+  name: string;
+  description?: string;
+  logins: string[];
+  hostLabels: Record<string, string[]>;
+  maxTtl: string | number;
+  permissions: Permissions;
+  capabilities?: string[];
+}
+
+export type RoleChange = Partial<Omit<RoleInput, 'name'>>;
+
+export interface Grant {
+  id: string;
+  subjectKind: 'user' | 'group';
+  subject: string;
+  role: string;
+  expiresAt: string | null;
+  reason: string;
+  grantedBy?: string | null;
+  createdAt?: string | null;
+  revokedAt: string | null;
+  revokedBy?: string | null;
+  active: boolean;
+}
+
+export interface GrantInput {
+  user?: string;
+  group?: string;
+  role: string;
+  expires?: string;
+  reason: string;
+}
+
+export interface GrantFilter {
+  user?: string;
+  group?: string;
+  role?: string;
+  active?: boolean;
+}
+
+export interface Host {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  createdAt?: string | null;
+  updatedAt?: string | null;
+  lastSeenAt?: string | null;
+}
+
+export interface HostInput {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+}
+
+export type HostChange = Partial<Omit<HostInput, 'name'>>;

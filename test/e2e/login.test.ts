@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCertificate } from '@access/sshcert';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, startAccess } from '../support/access-cli.ts';
+import { ACCESS_SERVER_BIN, REPO_ROOT } from '../support/access-server.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { getFreePort } from '../support/free-port.ts';
+import { ensureUser } from '../support/linux-user.ts';
+import { LogBuffer } from '../support/log-buffer.ts';
+import { boundedCommand, run, stopChild } from '../support/process.ts';
+import { SSH } from '../support/ssh-client.ts';
+import { startSshd, type SshdHandle } from '../support/sshd.ts';
+import { makeTempDir, removeDir } from '../support/temp-dir.ts';
+
+/**
+ * The whole `access login` story with real parts: `access-server start --dev` (CA and the
+ * dev OpenID provider), the `access` CLI, Debian's Chromium completing the IdP's login page,
+ * and the real OpenSSH client logging in to a real sshd that trusts the user CA with the
+ * files `access login` wrote. (The gateway comes later; this sshd trusts the user CA directly.)
+ */
+const PASSWORD = 'e2e-password';
+
+describe('access login end to end', () => {
+  let dir: string;
+  let server: ChildProcess;
+  let serverLog: LogBuffer;
+  let url: string;
+  let browser: Browser;
+  let sshd: SshdHandle;
+  const homes = { alice: '', bob: '', carol: '' };
+
+  beforeAll(async () => {
+    dir = makeTempDir('e2e-login');
+    for (const name of Object.keys(homes) as Array<keyof typeof homes>) homes[name] = makeTempDir(`e2e-home-${name}`);
+    const [httpPort, idpPort] = [await getFreePort(), await getFreePort()];
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ACCESS_')) env[k] = v;
+    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`]);
+    server = spawn(file, args, { env: { ...env, ACCESS_DEV_PASSWORD: PASSWORD }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    serverLog = new LogBuffer();
+    serverLog.attach(server.stdout!);
+    serverLog.attach(server.stderr!);
+    server.on('exit', (code, signal) => serverLog.close(`access-server exited (${code ?? signal})`));
+    await serverLog.waitFor(/listening on http:\/\/\S+/, 90_000);
+    url = `http://127.0.0.1:${httpPort}`;
+    browser = await launchBrowser();
+    await ensureUser('bob');
+  }, 150_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sshd?.stop();
+    if (server) await stopChild(server);
+    for (const home of Object.values(homes)) if (home) removeDir(home);
+    if (dir) removeDir(dir);
+  });
+
+  /** Signs in on the dev IdP's page, as a person would. */
+  async function signInAt(page: Page, user: string): Promise<void> {
+    await page.getByLabel('Email').fill(user);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  const session = (home: string) => JSON.parse(readFileSync(join(home, '.access', 'session.json'), 'utf8')) as { apiToken: string; principals: string[] };
+
+  it('logs alice in through the browser flow and writes the files with the right modes', async () => {
+    const login = startAccess(homes.alice, ['login', '--server', url, '--no-browser', '--no-ssh-config']);
+    const line = await login.output.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1\/login\/\S+/, 60_000);
+    const browserUrl = /(http:\/\/127\.0\.0\.1:\d+\/v1\/login\/\S+)/.exec(line)![1]!;
+    const page = await browser.newPage();
+    await page.goto(browserUrl);
+    await signInAt(page, 'alice');
+    await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: 30_000 });
+    expect(await login.exited).toBe(0);
+    await page.close();
+
+    const home = join(homes.alice, '.access');
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, 'key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, 'session.json')).mode & 0o777).toBe(0o600);
+    const cert = parseCertificate(readFileSync(join(home, 'key-cert.pub'), 'utf8'));
+    expect(cert.principals).toEqual(['alice']);
+    expect(cert.keyId).toBe('alice@example.com');
+    expect(readFileSync(join(home, 'known_hosts'), 'utf8')).toMatch(/^@cert-authority \* ssh-ed25519 /);
+  });
+
+  it('lets alice (admin) enroll a target: a host record and a host certificate', async () => {
+    const token = session(homes.alice).apiToken;
+    const ca = (await (await fetch(`${url}/v1/ca`)).json()) as { user: Array<{ publicKey: string }> };
+    sshd = await startSshd({
+      trustedUserCaKeys: ca.user.map((k) => `${k.publicKey}\n`).join(''),
+      hostCertificate: async (hostPublicKey) => {
+        const res = await fetch(`${url}/v1/certs/host`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ publicKey: hostPublicKey, principals: ['web-1', '127.0.0.1'], ttl: '1d' }),
+        });
+        expect(res.status).toBe(201);
+        return ((await res.json()) as { certificate: string }).certificate;
+      },
+    });
+    const added = await access(homes.alice, ['hosts', 'add', 'web-1', '--addr', `127.0.0.1:${sshd.port}`, '--labels', 'env=dev']);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    const listed = await access(homes.alice, ['hosts', 'ls', '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'web-1', address: `127.0.0.1:${sshd.port}`, labels: { env: 'dev' } })]);
+  });
+
+  it('logs bob in headless: the approval page shows his machine and key, and plain ssh then works', async () => {
+    const login = startAccess(homes.bob, ['login', '--server', url, '--headless', '--no-ssh-config'], { ACCESS_DIRECT: '1' });
+    const line = await login.output.waitFor(/http:\/\/127\.0\.0\.1:\d+\/device\?code=\S+/, 60_000);
+    const verificationUrl = /(http:\/\/127\.0\.0\.1:\d+\/device\?code=\S+)/.exec(line)![1]!;
+    const page = await browser.newPage();
+    await page.goto(verificationUrl);
+    await signInAt(page, 'bob@example.com');
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 30_000 });
+    const shown = await page.textContent('body');
+    expect(shown).toContain('127.0.0.1');
+    const fingerprint = /SHA256:[A-Za-z0-9+/]{43}/.exec(shown ?? '')?.[0];
+    expect(fingerprint).toBeDefined();
+    await page.getByRole('button', { name: 'Approve' }).click();
+    expect(await login.exited).toBe(0);
+    await page.close();
+
+    const home = join(homes.bob, '.access');
+    const keygen = await run('ssh-keygen', ['-lf', join(home, 'key.pub')]);
+    expect(keygen.stdout).toContain(fingerprint!);
+    expect(session(homes.bob).principals).toEqual(['bob']);
+
+    const ssh = await run(SSH, ['-F', join(home, 'ssh_config'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', 'bob@web-1', 'id -un'], { timeoutMs: 30_000 });
+    expect(ssh.stderr).not.toMatch(/Permission denied|Host key verification failed/);
+    expect(ssh.stdout.trim()).toBe('bob');
+    expect(ssh.code).toBe(0);
+  });
+
+  it('shows bob who he is and where he may go, then logout leaves nothing usable', async () => {
+    const status = await access(homes.bob, ['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ principals: ['bob'] });
+    const ls = await access(homes.bob, ['ls', '--json']);
+    expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ name: 'web-1', logins: ['bob'] })]);
+
+    const token = session(homes.bob).apiToken;
+    expect((await access(homes.bob, ['logout'])).code).toBe(0);
+    const home = join(homes.bob, '.access');
+    for (const name of ['key', 'key-cert.pub', 'session.json']) expect(existsSync(join(home, name))).toBe(false);
+    const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(401);
+    const after = await access(homes.bob, ['status']);
+    expect(after.code).toBe(1);
+    expect(after.stdout + after.stderr).toMatch(/access login/);
+  });
+
+  it('refuses carol a certificate: the auditor role grants no login, and she is told why', async () => {
+    const login = startAccess(homes.carol, ['login', '--server', url, '--no-browser', '--no-ssh-config']);
+    const line = await login.output.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1\/login\/\S+/, 60_000);
+    const page = await browser.newPage();
+    await page.goto(/(http:\/\/127\.0\.0\.1:\d+\/v1\/login\/\S+)/.exec(line)![1]!);
+    await signInAt(page, 'carol');
+    const code = await login.exited;
+    await page.close();
+    expect(code).not.toBe(0);
+    expect(login.output.text()).toMatch(/ERR_|no login|principal|grant/i);
+    expect(existsSync(join(homes.carol, '.access', 'key-cert.pub'))).toBe(false);
+  });
+});
