@@ -16,11 +16,17 @@ export interface CaServerOptions {
   startTimeoutMs: number;
   /** Extra node flags for the server, e.g. ['--cpu-prof'] to see where its time goes. */
   nodeFlags?: string[] | undefined;
+  /** Where the API listens; default 127.0.0.1:0 (a free port). `--dev` needs a real port: the OIDC redirect URI is made from it. */
+  httpAddr?: string | undefined;
+  /** Extra `start` flags, e.g. ['--dev', '--dev-idp-addr', '127.0.0.1:40123']. */
+  startArgs?: string[] | undefined;
+  /** Settings added to the child's environment after ACCESS_* was removed, e.g. ACCESS_DEV_PASSWORD. */
+  env?: Record<string, string> | undefined;
 }
 
-/** The child's environment without ACCESS_* settings, so only the flags given here apply. */
-function childEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ACCESS_')));
+/** The child's environment without ACCESS_* settings, so only the flags and `extra` given here apply. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ACCESS_'))), ...extra };
 }
 
 /**
@@ -30,8 +36,8 @@ function childEnv(): NodeJS.ProcessEnv {
 export function startCaServer(options: CaServerOptions): Promise<CaServerProcess> {
   const args = [...(options.nodeFlags ?? []), SERVER_BIN, '--data-dir', options.dataDir];
   if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
-  args.push('start', '--http-addr', '127.0.0.1:0', '--log-level', 'warn');
-  const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  args.push('start', '--http-addr', options.httpAddr ?? '127.0.0.1:0', '--log-level', 'warn', ...(options.startArgs ?? []));
+  const child = spawn(process.execPath, args, { env: childEnv(options.env), stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
 

@@ -18,6 +18,7 @@ describe('ssh_config', () => {
     expect(text).toContain(`Host web-1
   HostName 10.0.0.1
   Port 2222
+  HostKeyAlias web-1
   User alice
   ProxyJump gw.example.com:2022
   CertificateFile /home/alice/.access/key-cert.pub
@@ -25,7 +26,7 @@ describe('ssh_config', () => {
   IdentitiesOnly yes
   UserKnownHostsFile /home/alice/.access/known_hosts
 `);
-    expect(text).toContain('Host web-2\n  HostName 10.0.0.2\n  Port 22\n  ProxyJump gw.example.com:2022\n');
+    expect(text).toContain('Host web-2\n  HostName 10.0.0.2\n  Port 22\n  HostKeyAlias web-2\n  ProxyJump gw.example.com:2022\n');
     expect(text.indexOf('Host web-1')).toBeLessThan(text.indexOf('Host web-2'));
     // the jump itself authenticates with the same certificate and trusts the same host CA
     expect(text).toMatch(/Host gw\.example\.com\n {2}CertificateFile \/home\/alice\/\.access\/key-cert\.pub\n[\s\S]*UserKnownHostsFile/);

@@ -55,7 +55,8 @@ export function renderSshConfig(input: SshConfigInput): string {
       skipped.push(host.name);
       continue;
     }
-    lines.push('', `Host ${host.name}`, `  HostName ${target.host}`, `  Port ${target.port}`);
+    // The host certificate names the enrolled host, not its address: check it against the name.
+    lines.push('', `Host ${host.name}`, `  HostName ${target.host}`, `  Port ${target.port}`, `  HostKeyAlias ${host.name}`);
     if (host.logins.length === 1 && safeToken(host.logins[0]!)) lines.push(`  User ${host.logins[0]!}`);
     if (!input.direct) lines.push(`  ProxyJump ${jumpTarget(input.gateway)}`);
     lines.push(...identity);
