@@ -18,6 +18,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const QUICK_ARGS: Readonly<Record<string, readonly string[]>> = {
   'fuzz-sshcert.ts': ['20000'],
   'audit-append.ts': ['500'],
+  'login.ts': ['50'],
 };
 /** Each script bounds itself; this only catches one that hangs. */
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;
