@@ -11,6 +11,12 @@ const TOKEN_PREFIX = 'acc_';
 const TOKEN_FORMAT = /^acc_[A-Za-z0-9_-]{43}$/;
 /** Updating `last_used_at` on every request would turn reads into writes; once a minute is enough to review. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * A token that authenticated is trusted again for this long without asking the database:
+ * a revocation made on this instance takes effect at once, one made on another instance
+ * within this time.
+ */
+export const TOKEN_CACHE_MS = 5_000;
 
 export interface TokenInfo {
   id: string;
@@ -31,6 +37,7 @@ const hashToken = (secret: string): string => createHash('sha256').update(secret
 
 export function createMachineTokens(deps: { db: Db; audit: AuditLog; clock: () => Date }): MachineTokens {
   const { db, audit, clock } = deps;
+  const recent = new Map<string, { info: TokenInfo; until: number; expiresAt: number }>();
   return {
     async create(input, actor) {
       if (!(TOKEN_ROLES as readonly string[]).includes(input.role)) {
@@ -60,6 +67,10 @@ export function createMachineTokens(deps: { db: Db; audit: AuditLog; clock: () =
     async authenticate(secret) {
       if (!TOKEN_FORMAT.test(secret)) return null;
       const hash = hashToken(secret);
+      const nowMs = clock().getTime();
+      const cached = recent.get(hash);
+      if (cached && cached.until > nowMs && cached.expiresAt > nowMs) return cached.info;
+      recent.delete(hash);
       const row = await db.selectFrom('machine_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
       // The lookup is by hash, so timing reveals nothing about the secret; compare anyway in constant time.
       if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) return null;
@@ -68,13 +79,17 @@ export function createMachineTokens(deps: { db: Db; audit: AuditLog; clock: () =
       if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
         await db.updateTable('machine_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
       }
-      return { id: row.id, role: row.role as TokenRole, description: row.description };
+      const info: TokenInfo = { id: row.id, role: row.role as TokenRole, description: row.description };
+      if (recent.size > 10_000) recent.clear();
+      recent.set(hash, { info, until: now.getTime() + TOKEN_CACHE_MS, expiresAt: row.expires_at?.getTime() ?? Infinity });
+      return info;
     },
 
     async revoke(id, actor) {
       await db.transaction().execute(async (trx) => {
         const done = await trx.updateTable('machine_tokens').set({ revoked_at: clock() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
         if (done.numUpdatedRows === 0n) throw notFound('ERR_UNKNOWN_TOKEN', `no active token with id ${id}`);
+        for (const [hash, entry] of recent) if (entry.info.id === id) recent.delete(hash);
         await audit.append({ type: 'token.revoked', actor, details: { tokenId: id } }, trx);
       });
     },
