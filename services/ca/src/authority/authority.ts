@@ -1,9 +1,9 @@
 import type { AuditActor, AuditLog } from '@access/audit';
 import type { Db } from '@access/db';
 import { fingerprint, formatCertificate, signCertificate, type CertType } from '@access/sshcert';
-import { sql } from 'kysely';
 import type { Keyring } from '../keys/keyring.ts';
 import { groupCommit } from './group-commit.ts';
+import { serialSource } from './serial-source.ts';
 import { asAccessError, planCertificate, type PolicyLimits, type SigningPlan } from './policy.ts';
 import type { SignRequest } from './sign-request.ts';
 
@@ -73,11 +73,11 @@ export function createAuthority(deps: AuthorityDeps): Authority {
 
   /** Signs, stores and audits a batch in one transaction: one flush and one audit-chain lock for all. */
   async function issueBatch(items: Pending[]): Promise<IssuedCertificate[]> {
+    const serials = await takeSerials(items.length);
     return await db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ serial: bigint }>`select nextval('cert_serial_seq') as serial from generate_series(1, ${items.length})`.execute(trx);
       const issued = items.map(({ plan, context, now }, i) => {
         const caKind = plan.type === 'user' ? 'user' : 'host';
-        const serial = rows[i]!.serial;
+        const serial = serials[i]!;
         const cert = signCertificate({ ...plan, serial }, keyring.signer(caKind));
         const certificate: IssuedCertificate = {
           certificate: formatCertificate(cert),
@@ -135,6 +135,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
       return issued.map((i) => i.certificate);
     });
   }
+  const takeSerials = serialSource(db);
   const issue = groupCommit(issueBatch, MAX_BATCH);
 
   return {
