@@ -17,7 +17,7 @@ describe('the waiting line', () => {
     let text = '';
     stderr.on('data', (c: Buffer) => (text += c.toString()));
     io.stderr = stderr;
-    const progress = startProgress(io, 'waiting', new Date(io.now().getTime() + 90_500));
+    const progress = startProgress(io, 'waiting', new Date(io.now().getTime() + 90_000));
     await new Promise((r) => setTimeout(r, 300));
     progress.stop();
     const frames = text.split('\r').filter(Boolean);

@@ -12,7 +12,8 @@ export interface Progress {
  * plain line otherwise (logs and CI output should not fill with carriage returns).
  */
 export function startProgress(io: CliIo, text: string, deadline: Date): Progress {
-  const left = () => formatDuration((deadline.getTime() - io.now().getTime()) / 1000);
+  // Time left is rounded up, so the milliseconds that pass before it is shown never take a second off.
+  const left = () => formatDuration(Math.ceil((deadline.getTime() - io.now().getTime()) / 1000));
   if (!io.stderr.isTTY) {
     io.stderr.write(`${text} (gives up in ${left()})\n`);
     return { stop: () => undefined };
