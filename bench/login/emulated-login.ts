@@ -1,8 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fingerprint, formatPublicKey, generateCaKey, parseCertificate } from '@access/sshcert';
+import type { LoginResult } from '../../cli/src/api-types.ts';
+import { accessHome } from '../../cli/src/home/access-home.ts';
+import type { CliIo } from '../../cli/src/io.ts';
+import { newLoginKey, newLoginSecret } from '../../cli/src/login/keypair.ts';
+import { saveLogin } from '../../cli/src/login/save-login.ts';
 import { browserLogin } from '../../services/ca/src/dev-idp/testing/browser-login.ts';
-import { saveLogin, type RedeemedLogin } from './access-home.ts';
 import { fetchWithin, postJson, sourceAddress } from './cli-http.ts';
 import { listenOnLoopback } from './loopback-listener.ts';
 
@@ -45,16 +47,16 @@ const describe = (body: unknown) => (typeof body === 'string' ? body : JSON.stri
  */
 export async function emulatedLogin(target: LoginTarget, index: number): Promise<LoginTiming> {
   const began = performance.now();
-  const { signer, privateKeyText } = generateCaKey(`bench-${index}`);
-  const key = { privateKeyText, publicKeyLine: formatPublicKey(signer.publicKey), fingerprint: fingerprint(signer.publicKey.blob) };
-  const secret = randomBytes(32).toString('base64url');
+  // The CLI's own key, secret and file-writing code, so the bench measures what ships.
+  const key = newLoginKey(`bench-${index}`);
+  const { secret, secretHash } = newLoginSecret();
   const cli = { localAddress: sourceAddress(index), timeoutMs: STEP_TIMEOUT_MS };
   const browserFetch = fetchWithin(STEP_TIMEOUT_MS);
   const loopback = await listenOnLoopback();
   try {
     const started = await postJson(
       `${target.caUrl}/v1/login/start`,
-      { publicKey: key.publicKeyLine, mode: 'browser', callbackPort: loopback.port, secretHash: createHash('sha256').update(secret).digest('base64url') },
+      { publicKey: key.publicKeyLine, mode: 'browser', callbackPort: loopback.port, secretHash },
       cli,
     );
     if (started.status !== 201) throw new LoginStepError('start', `${started.status} ${describe(started.body)}`);
@@ -78,13 +80,12 @@ export async function emulatedLogin(target: LoginTarget, index: number): Promise
     const gotCode = performance.now();
     const redeemed = await postJson(`${target.caUrl}/v1/login/${loginId}/redeem`, { code, secret }, cli);
     if (redeemed.status !== 200) throw new LoginStepError('redeem', `${redeemed.status} ${describe(redeemed.body)}`);
-    const result = redeemed.body as RedeemedLogin;
-    // As the CLI does: the certificate must be a user certificate for the key just made.
+    const result = redeemed.body as LoginResult;
     if (result.certificate === null) throw new LoginStepError('redeem', `no certificate for ${target.user}`);
-    const certificate = parseCertificate(result.certificate);
-    if (certificate.type !== 'user' || !certificate.publicKey.blob.equals(signer.publicKey.blob)) throw new LoginStepError('redeem', 'the certificate is not for this login key');
     const checked = performance.now();
-    await saveLogin(join(target.homesDir, `login-${index}`), target.caUrl, key, result);
+    // As the CLI does: check the certificate is a user certificate for this key, then write the home.
+    const dir = join(target.homesDir, `login-${index}`);
+    await saveLogin({ io: filesOnlyIo(dir), home: accessHome({ HOME: dir, ACCESS_HOME: dir }), server: target.caUrl, key, result, hosts: [], direct: false, includeDeclined: false });
     const done = performance.now();
     return {
       timedMs: done - clockStart,
@@ -94,4 +95,22 @@ export async function emulatedLogin(target: LoginTarget, index: number): Promise
   } finally {
     await loopback.close();
   }
+}
+
+/** What saveLogin may touch of the outside world here: files only (no agent, no terminal). */
+function filesOnlyIo(dir: string): CliIo {
+  const refuse = () => Promise.reject(new Error('the login bench runs no programs'));
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: false,
+    ask: refuse,
+    env: { HOME: dir, ACCESS_HOME: dir },
+    fetch,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    run: refuse,
+    launch: refuse,
+    platform: process.platform,
+  };
 }
