@@ -1,7 +1,7 @@
 /**
  * Every audit event has a stable type and a stable code, grouped by area (CA = certificate
  * authority, TK = machine tokens, AU = authentication, US = users, RB = roles and grants,
- * HS = hosts, LG = `access login`). Admin changes carry `before` and `after` in their details. The last letter is
+ * HS = hosts, LG = `access login`, SE = gateway sessions). Admin changes carry `before` and `after` in their details. The last letter is
  * the severity: I = information, W = warning. Downstream tools key on the codes, so a published code
  * never changes and is never reused; a new event gets a new code.
  */
@@ -28,6 +28,15 @@ export const AUDIT_EVENT_CODES = {
   'host.deleted': 'HS1002I',
   'login.completed': 'LG1000I',
   'login.denied': 'LG1001W',
+  'session.start': 'SE1000I',
+  'session.exec': 'SE1001I',
+  'session.end': 'SE1002I',
+  'session.denied': 'SE1003W',
+  'session.interrupted': 'SE1004W',
+  'session.terminated': 'SE1005I',
+  'file.transfer': 'SE2000I',
+  'port.forward': 'SE3000I',
+  'port.forward.denied': 'SE3001W',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;

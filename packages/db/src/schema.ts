@@ -188,6 +188,62 @@ export interface LoginsTable {
   last_poll_at: Timestamp | null;
 }
 
+export interface GatewaysTable {
+  /** `gw_` and 16 hex digits, new at every start. */
+  id: string;
+  address: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  stopped_at: Timestamp | null;
+}
+
+export type SessionKind = 'shell' | 'exec' | 'subsystem';
+export type SessionStatus = 'live' | 'ended' | 'interrupted';
+
+export interface SessionsTable {
+  /** `ses_` and 20 hex digits. */
+  id: string;
+  /** Shared by the session channels of one ssh connection; named in the upstream certificate's key id. */
+  connection_id: string;
+  gateway_id: string;
+  user_id: string;
+  user_email: string;
+  login: string;
+  host: string;
+  host_address: string;
+  client_address: string | null;
+  kind: SessionKind;
+  /** The exec command or the subsystem name. */
+  command: string | null;
+  term: string | null;
+  cols: number | null;
+  rows: number | null;
+  status: SessionStatus;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  exit_status: number | null;
+  exit_signal: string | null;
+  end_reason: string | null;
+  /** Bytes from the engineer to the target, and back. */
+  bytes_in: ColumnType<bigint, bigint | number | undefined, bigint | number>;
+  bytes_out: ColumnType<bigint, bigint | number | undefined, bigint | number>;
+  /** The time of the last flushed recording chunk. */
+  recorded_until: Timestamp | null;
+  recording_truncated: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface SessionChunksTable {
+  session_id: string;
+  /** 0, 1, 2, … in flush order. */
+  seq: number;
+  /** asciicast v2 event lines, newline-separated, times in seconds from the session start. */
+  events: string;
+  event_count: number;
+  /** Seconds from the session start of the chunk's last event. */
+  last_time: number;
+  created_at: Timestamp;
+}
+
 export interface Database {
   ca_keys: CaKeysTable;
   certificates: CertificatesTable;
@@ -201,6 +257,9 @@ export interface Database {
   grants: GrantsTable;
   hosts: HostsTable;
   logins: LoginsTable;
+  gateways: GatewaysTable;
+  sessions: SessionsTable;
+  session_chunks: SessionChunksTable;
 }
 
 export type Db = Kysely<Database>;
@@ -215,3 +274,5 @@ export type RoleRow = Selectable<RolesTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type HostRow = Selectable<HostsTable>;
 export type LoginRow = Selectable<LoginsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type SessionChunkRow = Selectable<SessionChunksTable>;
