@@ -12,6 +12,8 @@ export type { CertificateFields, CertType, SshCertificate } from './certificate.
 export { signCertificate } from './certificate-sign.ts';
 export { parseCertificate } from './certificate-parse.ts';
 export { verifyCertificate } from './certificate-verify.ts';
+export { assertSshSignature } from './signature.ts';
+export { sourceAddressAllows } from './source-address.ts';
 export type { VerifyOptions } from './certificate-verify.ts';
 
 export {

@@ -76,7 +76,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
     const serials = await takeSerials(items.length);
     return await db.transaction().execute(async (trx) => {
       const issued = items.map(({ plan, context, now }, i) => {
-        const caKind = plan.type === 'user' ? 'user' : 'host';
+        const caKind = plan.caKind;
         const serial = serials[i]!;
         const cert = signCertificate({ ...plan, serial }, keyring.signer(caKind));
         const certificate: IssuedCertificate = {

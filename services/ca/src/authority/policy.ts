@@ -7,6 +7,7 @@ import {
   type CertificateFields,
   type SshPublicKey,
 } from '@access/sshcert';
+import type { CaKind } from '@access/db';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { AccessError, badRequest, forbidden } from '../errors.ts';
 import type { SignRequest } from './sign-request.ts';
@@ -19,7 +20,7 @@ export interface PolicyLimits {
 }
 
 /** A request that passed every check: all a signer needs but the serial. */
-export type SigningPlan = Omit<CertificateFields, 'serial' | 'nonce'> & { ttl: number };
+export type SigningPlan = Omit<CertificateFields, 'serial' | 'nonce'> & { ttl: number; caKind: CaKind };
 
 /** Extensions a user certificate gets when the request names none: a terminal, nothing more. */
 export const DEFAULT_USER_EXTENSIONS: readonly string[] = ['permit-pty'];
@@ -72,6 +73,7 @@ export function planCertificate(request: SignRequest, limits: PolicyLimits, now:
     criticalOptions,
     extensions,
     ttl,
+    caKind: request.type === 'host' ? 'host' : (request.signer ?? 'user'),
   };
 }
 

@@ -10,6 +10,11 @@ export interface SignRequest {
   keyId?: string | undefined;
   criticalOptions?: { forceCommand?: string | undefined; sourceAddress?: string | undefined; verifyRequired?: boolean | undefined } | undefined;
   extensions?: string[] | undefined;
+  /**
+   * Which CA signs a user certificate: the user CA (default) or the upstream CA, for the
+   * gateway's per-session certificates. Never read from an HTTP body.
+   */
+  signer?: 'user' | 'upstream' | undefined;
 }
 
 const USER_FIELDS = new Set(['publicKey', 'principals', 'ttl', 'keyId', 'criticalOptions', 'extensions']);
