@@ -36,7 +36,10 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export function startCaServer(options: CaServerOptions): Promise<CaServerProcess> {
   const args = [...(options.nodeFlags ?? []), SERVER_BIN, '--data-dir', options.dataDir];
   if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
-  args.push('start', '--http-addr', options.httpAddr ?? '127.0.0.1:0', '--log-level', 'warn', ...(options.startArgs ?? []));
+  const startArgs = options.startArgs ?? [];
+  // The CA benchmarks run the CA alone unless a run asks for the gateway.
+  const gateway = startArgs.includes('--ssh-addr') ? [] : ['--no-gateway'];
+  args.push('start', '--http-addr', options.httpAddr ?? '127.0.0.1:0', '--log-level', 'warn', ...gateway, ...startArgs);
   const child = spawn(process.execPath, args, { env: childEnv(options.env), stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';

@@ -30,6 +30,16 @@ describe('ApiClient', () => {
     await expect(api.myHosts()).rejects.toThrow(/^the server answered 502 Bad Gateway \(HTTP_502, HTTP 502\)\nThe server failed/);
   });
 
+  it('returns a recording as the text it is, and still reads a JSON error from its route', async () => {
+    const cast = '{"version":2,"width":80,"height":24}\n[0.1,"o","$ "]\n';
+    const seen: string[] = [];
+    const api = new ApiClient({ server: 'https://ca.example', fetch: async (url, init) => (seen.push(`${(init?.headers as Record<string, string>)['accept']} ${String(url)}`), new Response(cast, { status: 200 })) });
+    expect(await api.getSessionRecording('ses_1')).toBe(cast);
+    expect(seen).toEqual(['application/x-asciicast https://ca.example/v1/sessions/ses_1/recording']);
+    const missing = new ApiClient({ server: 'https://ca.example', fetch: answering(404, '{"error":{"code":"ERR_UNKNOWN_SESSION","message":"no session ses_1"}}') });
+    await expect(missing.getSessionRecording('ses_1')).rejects.toMatchObject({ status: 404, serverCode: 'ERR_UNKNOWN_SESSION' });
+  });
+
   it('tells 202 pending from 200 complete when polling a login', async () => {
     const pending = new ApiClient({ server: 'https://ca.example', fetch: answering(202, '{"status":"pending"}') });
     expect(await pending.pollLogin('lgn_1', 's')).toEqual({ status: 'pending' });

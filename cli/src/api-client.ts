@@ -1,6 +1,7 @@
 import type {
   Grant, GrantFilter, GrantInput, Host, HostChange, HostInput, LoginResult, LoginStartInput, LoginStarted, Me, MyHost, PollOutcome, Role, RoleChange, RoleInput,
 } from './api-types.ts';
+import type { Session, SessionFilter, User } from './api-types.ts';
 import { ApiError, UnreachableError } from './errors.ts';
 
 /** Where the bearer token came from: it decides what an HTTP 401 tells the person to do. */
@@ -17,6 +18,8 @@ export interface ApiClientOptions {
 interface Answer {
   status: number;
   body: unknown;
+  /** The body as text, for answers that are not JSON (a recording). */
+  text: string;
 }
 
 /** The next step a person can take after an HTTP error; login errors already say it themselves. */
@@ -44,8 +47,8 @@ export class ApiClient {
   }
 
   /** One request; any 4xx/5xx becomes an ApiError, a network failure an UnreachableError. */
-  async call(method: string, path: string, body?: unknown): Promise<Answer> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async call(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Answer> {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     let res: Response;
@@ -63,7 +66,7 @@ export class ApiClient {
     const text = await res.text();
     let parsed: unknown = undefined;
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      parsed = text && (accept === 'application/json' || res.status >= 400) ? JSON.parse(text) : undefined;
     } catch {
       // not JSON (a proxy's error page): described by its status below
     }
@@ -73,7 +76,7 @@ export class ApiClient {
       const message = typeof error?.message === 'string' ? error.message : `the server answered ${res.status} ${res.statusText}`.trim();
       throw new ApiError(res.status, code, message, nextStep(res.status, code, this.options.tokenSource ?? 'none'));
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, text };
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -136,4 +139,27 @@ export class ApiClient {
     update: (name: string, change: HostChange): Promise<Host> => this.json('PATCH', `/v1/hosts/${enc(name)}`, change),
     remove: async (name: string): Promise<void> => void (await this.call('DELETE', `/v1/hosts/${enc(name)}`)),
   };
+
+  readonly users = {
+    list: (): Promise<User[]> => this.json('GET', '/v1/users'),
+    lock: (id: string, reason: string): Promise<User> => this.json('POST', `/v1/users/${enc(id)}/lock`, { reason }),
+    unlock: (id: string): Promise<User> => this.json('POST', `/v1/users/${enc(id)}/unlock`, {}),
+  };
+
+  getSession(id: string): Promise<Session> {
+    return this.json('GET', `/v1/sessions/${enc(id)}`);
+  }
+
+  /** asciicast v2 text; a live session's ends at its last stored event. */
+  async getSessionRecording(id: string): Promise<string> {
+    return (await this.call('GET', `/v1/sessions/${enc(id)}/recording`, undefined, 'application/x-asciicast')).text;
+  }
+
+  /** Newest first; page on with `before` set to the last id. */
+  async listSessions(filter: SessionFilter = {}): Promise<Session[]> {
+    const q = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) if (value !== undefined) q.set(key, String(value));
+    const query = q.toString();
+    return (await this.json<{ sessions: Session[] }>('GET', `/v1/sessions${query ? `?${query}` : ''}`)).sessions;
+  }
 }

@@ -139,3 +139,54 @@ export interface HostInput {
 }
 
 export type HostChange = Partial<Omit<HostInput, 'name'>>;
+
+/** A person as `GET /v1/users` lists them (needs audit). */
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  displayName: string | null;
+  groups: string[];
+  login: string | null;
+  createdAt: string | null;
+  lastLoginAt: string | null;
+  lockedAt: string | null;
+  lockReason: string | null;
+}
+
+/** A session the gateway recorded (`GET /v1/sessions`, needs audit). */
+export interface Session {
+  id: string;
+  connectionId: string;
+  user: { id: string; email: string };
+  login: string;
+  host: string;
+  hostAddress: string;
+  clientAddress: string | null;
+  kind: 'shell' | 'exec' | 'subsystem';
+  command: string | null;
+  term: string | null;
+  cols: number | null;
+  rows: number | null;
+  status: 'live' | 'ended' | 'interrupted';
+  startedAt: string;
+  endedAt: string | null;
+  exitStatus: number | null;
+  exitSignal: string | null;
+  endReason: string | null;
+  bytesIn: number;
+  bytesOut: number;
+  recordedUntil: string | null;
+  recordingTruncated: boolean;
+}
+
+/** `GET /v1/sessions` query: times are ISO strings with a zone; `before` a session id or a time. */
+export interface SessionFilter {
+  user?: string | undefined;
+  host?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  live?: boolean | undefined;
+  limit?: number | undefined;
+  before?: string | undefined;
+}

@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { registerGrantCommands } from './commands/grant-commands.ts';
 import { registerHostCommands } from './commands/host-commands.ts';
 import { registerHostsViewCommands } from './commands/hosts-view-commands.ts';
+import { registerLockCommands } from './commands/lock-commands.ts';
 import { registerLoginCommand } from './commands/login-command.ts';
 import { registerLogoutCommand } from './commands/logout-command.ts';
+import { registerPlayCommand } from './commands/play-command.ts';
 import { registerRoleCommands } from './commands/role-commands.ts';
+import { registerSessionCommands } from './commands/session-commands.ts';
 import { registerStatusCommand } from './commands/status-command.ts';
 import { describeError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -23,6 +26,9 @@ export function buildProgram(io: CliIo): Command {
   registerRoleCommands(program, io);
   registerGrantCommands(program, io);
   registerHostCommands(program, io);
+  registerSessionCommands(program, io);
+  registerPlayCommand(program, io);
+  registerLockCommands(program, io);
   return program;
 }
 

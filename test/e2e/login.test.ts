@@ -35,10 +35,10 @@ describe('access login end to end', () => {
   beforeAll(async () => {
     dir = makeTempDir('e2e-login');
     for (const name of Object.keys(homes) as Array<keyof typeof homes>) homes[name] = makeTempDir(`e2e-home-${name}`);
-    const [httpPort, idpPort] = [await getFreePort(), await getFreePort()];
+    const [httpPort, idpPort, sshPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ACCESS_')) env[k] = v;
-    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`]);
+    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`, '--ssh-addr', `127.0.0.1:${sshPort}`]);
     server = spawn(file, args, { env: { ...env, ACCESS_DEV_PASSWORD: PASSWORD }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     serverLog = new LogBuffer();
     serverLog.attach(server.stdout!);

@@ -90,7 +90,7 @@ export async function startAccessServer(dataDir: string, options: { startTimeout
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await getFreePort();
-    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dataDir, 'start', '--http-addr', `127.0.0.1:${port}`]);
+    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dataDir, 'start', '--http-addr', `127.0.0.1:${port}`, '--no-gateway']);
     const child: ChildProcess = spawn(file, args, { env: childEnv(dataDir), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = new LogBuffer();
     log.attach(child.stdout!);

@@ -23,7 +23,7 @@ describe('login writes ssh_config and offers the ~/.ssh/config Include', () => {
     const io = testIo(home);
     expect(await access(io, [...login, '--server', ca.url, '--no-ssh-config'])).toBe(0);
     const config = readFileSync(join(home, '.access', 'ssh_config'), 'utf8');
-    expect(config).toContain('Host web-1\n  HostName 10.0.0.1\n  Port 22\n  HostKeyAlias web-1\n  User alice\n  ProxyJump gw.example.test:2022\n');
+    expect(config).toContain('Host web-1\n  HostName web-1\n  HostKeyAlias web-1\n  User alice\n  ProxyJump gw.example.test:2022\n');
     expect(io.out()).toContain('Next: ssh alice@web-1');
 
     expect(await access(testIo(home, { env: { ACCESS_DIRECT: '1' } }), [...login, '--no-ssh-config'])).toBe(0);

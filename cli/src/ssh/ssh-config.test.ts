@@ -13,11 +13,10 @@ const hosts = [
 ];
 
 describe('ssh_config', () => {
-  it('has a block per host with address, port, gateway jump and the access key, certificate and known_hosts', () => {
+  it('has a block per host asking the gateway for it by name, with the access key, certificate and known_hosts', () => {
     const text = renderSshConfig({ home, hosts, gateway: { host: 'gw.example.com', port: 2022 }, direct: false });
     expect(text).toContain(`Host web-1
-  HostName 10.0.0.1
-  Port 2222
+  HostName web-1
   HostKeyAlias web-1
   User alice
   ProxyJump gw.example.com:2022
@@ -26,15 +25,17 @@ describe('ssh_config', () => {
   IdentitiesOnly yes
   UserKnownHostsFile /home/alice/.access/known_hosts
 `);
-    expect(text).toContain('Host web-2\n  HostName 10.0.0.2\n  Port 22\n  HostKeyAlias web-2\n  ProxyJump gw.example.com:2022\n');
+    expect(text).toContain('Host web-2\n  HostName web-2\n  HostKeyAlias web-2\n  ProxyJump gw.example.com:2022\n');
+    expect(text).not.toContain('10.0.0.');
     expect(text.indexOf('Host web-1')).toBeLessThan(text.indexOf('Host web-2'));
     // the jump itself authenticates with the same certificate and trusts the same host CA
     expect(text).toMatch(/Host gw\.example\.com\n {2}CertificateFile \/home\/alice\/\.access\/key-cert\.pub\n[\s\S]*UserKnownHostsFile/);
     expect(text).not.toMatch(/^Host \*$/m);
   });
 
-  it('leaves out ProxyJump and the gateway block for direct targets', () => {
+  it('dials direct targets by address and port, without ProxyJump or the gateway block', () => {
     const text = renderSshConfig({ home, hosts, gateway: { host: 'gw.example.com', port: 2022 }, direct: true });
+    expect(text).toContain('Host web-1\n  HostName 10.0.0.1\n  Port 2222\n  HostKeyAlias web-1\n');
     expect(text).not.toContain('ProxyJump');
     expect(text).not.toContain('gw.example.com');
   });

@@ -55,8 +55,11 @@ export function renderSshConfig(input: SshConfigInput): string {
       skipped.push(host.name);
       continue;
     }
-    // The host certificate names the enrolled host, not its address: check it against the name.
-    lines.push('', `Host ${host.name}`, `  HostName ${target.host}`, `  Port ${target.port}`, `  HostKeyAlias ${host.name}`);
+    // Through the gateway, the host is asked for by its enrolled name (the gateway knows its
+    // address); direct, by its address. Either way the host certificate names the host, so it
+    // is checked against the name.
+    const hostLines = input.direct ? [`  HostName ${target.host}`, `  Port ${target.port}`] : [`  HostName ${host.name}`];
+    lines.push('', `Host ${host.name}`, ...hostLines, `  HostKeyAlias ${host.name}`);
     if (host.logins.length === 1 && safeToken(host.logins[0]!)) lines.push(`  User ${host.logins[0]!}`);
     if (!input.direct) lines.push(`  ProxyJump ${jumpTarget(input.gateway)}`);
     lines.push(...identity);

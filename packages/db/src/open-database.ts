@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { pgliteListen, type Listen, type ListenerLog } from './listener.ts';
+import { pgListener } from './pg-listener.ts';
 import type { Database, Db } from './schema.ts';
 import { pglitePool } from './pglite-pool.ts';
 
@@ -15,6 +17,8 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Largest number of pooled PostgreSQL connections. */
   poolSize?: number | undefined;
+  /** Hears what the notification listener goes through (lost connection, reconnects), for the log. */
+  onListenerEvent?: ListenerLog | undefined;
 }
 
 export interface DatabaseHandle {
@@ -22,6 +26,12 @@ export interface DatabaseHandle {
   kind: DatabaseKind;
   /** A short description without credentials, for logs and `/readyz`. */
   describe: string;
+  /**
+   * Calls `onPayload` with each notice on `channel` (`^[a-z_][a-z0-9_]{0,62}$`) committed after
+   * this resolves; the result unsubscribes. Send with `notify()` in the changing transaction.
+   * On PostgreSQL one dedicated connection listens, reconnecting with backoff when it breaks.
+   */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -44,11 +54,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       },
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const listener = pgListener({
+      newClient: () => new pg.Client({ connectionString: options.url, application_name: 'access-listener' }),
+      log: options.onListenerEvent,
+    });
     return {
       db,
       kind: 'postgres',
       describe: `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`,
-      close: () => db.destroy(),
+      listen: listener.listen,
+      close: async () => {
+        await listener.close();
+        await db.destroy();
+      },
     };
   }
 
@@ -59,6 +77,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     mkdirSync(location, { recursive: true, mode: 0o700 });
   }
   const database = await PGlite.create(location, { parsers: { [INT8_OID]: parseInt8 } });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(database) }) });
-  return { db, kind: 'pglite', describe: `pglite ${location}`, close: () => db.destroy() };
+  const pool = pglitePool(database);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const listen = pgliteListen(database, pool, options.onListenerEvent);
+  return { db, kind: 'pglite', describe: `pglite ${location}`, listen, close: () => db.destroy() };
 }

@@ -25,14 +25,22 @@ export interface CaConfig {
   oidc: OidcConfig | undefined;
   /** How browsers and CLIs reach this CA (ACCESS_PUBLIC_URL), without a trailing slash: the OIDC redirect URI and device URL are made from it. */
   publicUrl: string;
-  /** The recording gateway's SSH address (ACCESS_GATEWAY_ADDR), told to the CLI at login. */
+  /** The recording gateway's SSH address as engineers dial it (ACCESS_GATEWAY_ADDR, else where it listens), told to the CLI at login. */
   gateway: { host: string; port: number };
+  /** Where this process's gateway listens (--ssh-addr, ACCESS_SSH_ADDR); null runs the CA alone (--no-gateway). */
+  sshAddr: { host: string; port: number } | null;
+  /** The names the gateway's host certificate carries: the advertised host, plus ACCESS_GATEWAY_NAMES. */
+  gatewayNames: string[];
+  /** Seconds an upstream (per-session) certificate is valid (ACCESS_UPSTREAM_CERT_TTL, default 5m). */
+  upstreamCertTtl: number;
 }
 
 export interface ConfigInput {
   dataDir?: string | undefined;
   databaseUrl?: string | undefined;
   httpAddr?: string | undefined;
+  /** `--ssh-addr`; `false` is `--no-gateway`. */
+  sshAddr?: string | false | undefined;
 }
 
 export class ConfigError extends Error {
@@ -56,7 +64,9 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
   const credentialsDir = env['CREDENTIALS_DIRECTORY'] || undefined;
   if (credentialsDir && !isAbsolute(credentialsDir)) throw new ConfigError('CREDENTIALS_DIRECTORY must be an absolute path');
   const publicUrl = parsePublicUrl(env['ACCESS_PUBLIC_URL'] || `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-  const gateway = parseHostPort(env['ACCESS_GATEWAY_ADDR'] || DEFAULT_GATEWAY_ADDR, 'ACCESS_GATEWAY_ADDR');
+  const sshAddr = flags.sshAddr === false ? null : parseHostPort(flags.sshAddr || env['ACCESS_SSH_ADDR'] || DEFAULT_GATEWAY_ADDR, '--ssh-addr');
+  const gateway = env['ACCESS_GATEWAY_ADDR'] ? parseHostPort(env['ACCESS_GATEWAY_ADDR'], 'ACCESS_GATEWAY_ADDR') : (sshAddr ?? parseHostPort(DEFAULT_GATEWAY_ADDR, 'ACCESS_GATEWAY_ADDR'));
+  const gatewayNames = [...new Set([gateway.host, ...(env['ACCESS_GATEWAY_NAMES'] ?? '').split(',').map((n) => n.trim()).filter(Boolean)])];
   return {
     dataDir,
     databaseUrl: databaseUrl || undefined,
@@ -76,6 +86,9 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
     oidc: loadOidcConfig(env, { credentialsDir, defaultRedirectUri: `${publicUrl}${LOGIN_CALLBACK_PATH}` }),
     publicUrl,
     gateway,
+    sshAddr,
+    gatewayNames,
+    upstreamCertTtl: durationSetting(env, 'ACCESS_UPSTREAM_CERT_TTL', '5m'),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { openServices, type OpenedServices } from './ca-services.ts';
 import type { CaConfig } from './config.ts';
+import type { Gateway } from '@access/gateway';
+import { startEmbeddedGateway } from './gateway/embedded-gateway.ts';
 import { buildApp } from './http/app.ts';
 import { createRelyingParty, type RelyingParty } from './oidc/relying-party.ts';
 import { readSecretFile } from './oidc/secret-file.ts';
@@ -9,6 +11,8 @@ export interface RunningServer {
   app: FastifyInstance;
   services: OpenedServices;
   url: string;
+  /** The recording gateway, unless the CA runs alone (--no-gateway). */
+  gateway: Gateway | null;
   close(): Promise<void>;
 }
 
@@ -19,11 +23,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const relyingParty = options.relyingParty ?? relyingPartyFromConfig(config);
   const services = await openServices(config, { initKeysIfMissing: true, say: options.say, relyingParty });
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
+  let gateway: Gateway | null = null;
   try {
     app = await buildApp(services, { logger: { level: options.logLevel ?? 'warn' } });
     await app.listen({ host: config.httpHost, port: config.httpPort });
+    if (config.sshAddr) gateway = await startEmbeddedGateway(services, config, (line) => options.say(`access-gateway: ${line}`));
   } catch (error) {
+    await app?.close();
     await services.close();
     throw error;
   }
@@ -34,7 +41,9 @@ export async function startServer(
     app,
     services,
     url: `http://${host}:${port}`,
+    gateway,
     close: async () => {
+      await gateway?.close();
       await app.close();
       await services.close();
     },

@@ -16,8 +16,8 @@ export interface GlobalOptions {
   databaseUrl?: string;
 }
 
-export function configFrom(globals: GlobalOptions, io: CliIo, httpAddr?: string): CaConfig {
-  return loadConfig({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, httpAddr }, io.env);
+export function configFrom(globals: GlobalOptions, io: CliIo, httpAddr?: string, sshAddr?: string | false): CaConfig {
+  return loadConfig({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, httpAddr, sshAddr }, io.env);
 }
 
 /** Offline commands act as the local operating-system user. */

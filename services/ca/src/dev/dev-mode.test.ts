@@ -46,7 +46,7 @@ describe('access-server start --dev', () => {
 
   it('starts the CA with the dev IdP and demo grants, so alice logs in over real HTTP and gets her certificate', async () => {
     const [httpPort, idpPort] = [await freePort(), await freePort()];
-    const cli = startCli(['--data-dir', dataDir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`]);
+    const cli = startCli(['--data-dir', dataDir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`, '--ssh-addr', '127.0.0.1:0']);
     try {
       for (let i = 0; i < 200 && !cli.log().includes('next:'); i++) await new Promise((r) => setTimeout(r, 50));
       const log = cli.log();

@@ -9,6 +9,7 @@ import { hostRoutes } from './routes/host-routes.ts';
 import { meRoutes } from './routes/me-routes.ts';
 import { revocationRoutes } from './routes/revocation-routes.ts';
 import { roleRoutes } from './routes/role-routes.ts';
+import { sessionRoutes } from './routes/session-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import type { CaServices } from './services.ts';
 
@@ -72,5 +73,6 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(grantRoutes(services));
   await app.register(hostRoutes(services));
   await app.register(userRoutes(services));
+  await app.register(sessionRoutes(services));
   return app;
 }

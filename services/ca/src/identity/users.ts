@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditActor, AuditLog } from '@access/audit';
-import type { Db, UserRow } from '@access/db';
+import { LOCKS_CHANNEL, notify, type Db, type LockNotice, type UserRow } from '@access/db';
 import { badRequest, notFound } from '../errors.ts';
 
 /** A person as the identity provider last described them. */
@@ -136,6 +136,9 @@ async function setLock(
     const after = await trx.updateTable('users').set(change).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     const view = (r: UserRow) => ({ lockedAt: r.locked_at?.toISOString() ?? null, lockReason: r.lock_reason });
     await deps.audit.append({ type, actor, details: { userId: id, email: after.email, before: view(before), after: view(after) } }, trx);
+    // In the same transaction: gateways hear of the lock only once it holds, and always then.
+    const notice: LockNotice = { userId: id, email: after.email, locked: after.locked_at !== null, reason: after.lock_reason };
+    await notify(trx, LOCKS_CHANNEL, JSON.stringify(notice));
     return toUser(after);
   });
 }

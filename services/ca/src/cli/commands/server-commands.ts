@@ -10,10 +10,12 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .description('run the CA: HTTP API, key publication and revocation list (creates CA keys on first start)')
     .option('--http-addr <host:port>', 'where the HTTP API listens (env ACCESS_HTTP_ADDR)', undefined)
     .addOption(new Option('--log-level <level>', 'log level (info logs every request)').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'))
+    .option('--ssh-addr <host:port>', 'where the recording gateway listens for ssh (env ACCESS_SSH_ADDR; default 127.0.0.1:3022)')
+    .option('--no-gateway', 'run the CA alone, without the recording gateway')
     .option('--dev', 'development mode: a built-in identity provider with demo users and demo grants (loopback only; never in production)')
     .option('--dev-idp-addr <host:port>', 'where the development identity provider listens (with --dev)', DEFAULT_DEV_IDP_ADDR)
-    .action(async (options: { httpAddr?: string; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
-      const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr);
+    .action(async (options: { httpAddr?: string; sshAddr?: string; gateway: boolean; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
+      const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr, options.gateway ? options.sshAddr : false);
       const tell = say(io);
       tell(`access-server: data directory ${config.dataDir}`);
       let dev: DevIdentity | undefined;
@@ -32,6 +34,10 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       }
       tell(`access-server: database ${server.services.database.describe}`);
       tell(`access-server: listening on ${server.url}`);
+      if (server.gateway) {
+        const a = server.gateway.address();
+        tell(`access-server: recording gateway listening for ssh on ${a.host}:${a.port} (engineers dial ${config.gateway.host}:${config.gateway.port})`);
+      }
       tell(`  CA public keys:   curl ${server.url}/v1/ca`);
       tell(`  revocation list:  curl -o revoked.krl ${server.url}/v1/krl`);
       if (dev) {

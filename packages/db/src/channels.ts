@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { Db } from './schema.ts';
+
+/**
+ * The PostgreSQL notification channels the services share, and what their payloads say.
+ * A change is announced with `select pg_notify(<channel>, <payload>)` inside the transaction
+ * that makes it, so listeners hear of it only once it is committed.
+ */
+
+/** A person was locked or unlocked: gateways end a locked person's live sessions. */
+export const LOCKS_CHANNEL = 'access_locks';
+
+/** The JSON payload on LOCKS_CHANNEL. */
+export interface LockNotice {
+  userId: string;
+  email: string;
+  locked: boolean;
+  /** Why they were locked; null on an unlock. */
+  reason: string | null;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A channel name refused before it reaches SQL. */
+export class ChannelNameError extends Error {
+  readonly code = 'ERR_CHANNEL_NAME';
+
+  constructor(channel: string) {
+    super(`"${channel.slice(0, 80)}" is not a notification channel name: use 1-63 lowercase letters, digits and _, not starting with a digit`);
+    this.name = 'ChannelNameError';
+  }
+}
+
+/**
+ * Returns the channel when it is a plain lowercase identifier. Only such names are used, so
+ * `LISTEN "<name>"` and `pg_notify('<name>', …)` always mean the same channel.
+ */
+export function checkChannel(channel: string): string {
+  if (typeof channel !== 'string' || !CHANNEL.test(channel)) throw new ChannelNameError(String(channel));
+  return channel;
+}
+
+/**
+ * Announces a change: `select pg_notify(channel, payload)` on `db`, which should be the
+ * transaction making the change, so the notice goes out on commit and never on a rollback. PostgreSQL takes
+ * payloads under 8000 bytes.
+ */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await sql`select pg_notify(${checkChannel(channel)}, ${payload})`.execute(db);
+}

@@ -1,0 +1,17 @@
+export type { Cast, CastCode, CastEvent, CastHeader, CastParser } from './asciicast.ts';
+export { createCastParser, formatCast, formatEvent, formatHeader, parseCast, parseEventLine, parseHeaderLine, parseResize, roundTime } from './asciicast.ts';
+export { RecordingError } from './recording-errors.ts';
+export type { RecordingErrorCode } from './recording-errors.ts';
+export { createInputRedactor, looksLikeSecretPrompt } from './password-prompt.ts';
+export type { InputRedactor, RedactionVerdict } from './password-prompt.ts';
+export { formatRedactionMarker, parseRedactionMarker } from './redaction-marker.ts';
+export { FULL_SCREEN_END, FULL_SCREEN_START, renderScreen, renderText } from './screen.ts';
+export type { ScreenOptions, TextOptions } from './screen.ts';
+export type { ReplayOptions } from './terminal-replay.ts';
+export type { SessionMetadata } from './session-metadata.ts';
+export { EXPORT_FORMATS, describeSession, exportCast, exportJson, exportSession, exportText, markerLine, printable, readRecording, sessionTitle } from './export.ts';
+export type { ExportFormat } from './export.ts';
+export { playCast } from './player.ts';
+export type { PlayedResize, PlayOptions, PlayResult } from './player.ts';
+export { createOutputSanitizer } from './terminal-sanitizer.ts';
+export type { OutputSanitizer } from './terminal-sanitizer.ts';

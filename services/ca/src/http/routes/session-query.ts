@@ -1,0 +1,57 @@
+import { badRequest } from '../../errors.ts';
+import { checkHostName } from '../../identity/hosts.ts';
+import { MAX_SESSION_LIST, SESSION_ID, type SessionFilter } from '../../sessions/session-store.ts';
+import { booleanParam, queryParams } from './request-input.ts';
+
+/** `GET /v1/sessions` query parameters → a filter; each bad one is a 400 that names it. */
+
+const DEFAULT_LIMIT = 100;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+// A date (midnight UTC) or a date and time with its zone: a time without one would mean the server's zone.
+const ISO_TIME = /^\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d))?$/;
+
+const bad = (message: string) => badRequest('ERR_BAD_REQUEST', message);
+const shown = (value: string) => JSON.stringify(value.slice(0, 60));
+
+export function isoTime(value: string, name: string): Date {
+  const ms = ISO_TIME.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw bad(`${name} must be an ISO 8601 time with a zone, e.g. 2030-01-31T09:00:00Z, or a date; got ${shown(value)}`);
+  return new Date(ms);
+}
+
+function limit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  const n = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_SESSION_LIST)) throw bad(`limit must be a whole number from 1 to ${MAX_SESSION_LIST}; got ${shown(value)}`);
+  return n;
+}
+
+function before(value: string | undefined): SessionFilter['before'] {
+  if (value === undefined) return undefined;
+  if (value.startsWith('ses_')) {
+    if (!SESSION_ID.test(value)) throw bad(`before must be a session id (ses_ and 20 hex digits) or an ISO time; got ${shown(value)}`);
+    return { sessionId: value };
+  }
+  return { time: isoTime(value, 'before (a session id or an ISO time)') };
+}
+
+export function parseSessionQuery(query: unknown): SessionFilter {
+  const q = queryParams(query, ['user', 'host', 'since', 'until', 'live', 'limit', 'before']);
+  const one = (name: string): string | undefined => q[name]?.[0];
+  const user = one('user');
+  if (user !== undefined && !EMAIL.test(user)) throw bad(`user must be an email address; got ${shown(user)}`);
+  const host = one('host');
+  if (host !== undefined) checkHostName(host);
+  const since = one('since') === undefined ? undefined : isoTime(one('since')!, 'since');
+  const until = one('until') === undefined ? undefined : isoTime(one('until')!, 'until');
+  if (since && until && since >= until) throw bad(`since (${since.toISOString()}) must be before until (${until.toISOString()})`);
+  return {
+    userEmail: user,
+    host,
+    since,
+    until,
+    live: booleanParam(one('live'), 'live'),
+    limit: limit(one('limit')),
+    before: before(one('before')),
+  };
+}

@@ -1,0 +1,50 @@
+import type { RolePermissions } from '@access/db';
+import type { SshCertificate, SshPublicKey } from '@access/sshcert';
+
+/** The person behind a user certificate. */
+export interface EngineerIdentity {
+  userId: string;
+  email: string;
+  serial: string;
+  principals: string[];
+  extensions: string[];
+  validBefore: Date;
+}
+
+export interface HostInfo {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+}
+
+export interface SessionGrant {
+  host: HostInfo;
+  login: string;
+  permissions: RolePermissions;
+  roles: string[];
+  upstreamCertificate: string;
+  upstreamSerial: string;
+  validBefore: Date;
+}
+
+/**
+ * What the gateway needs from the CA: public CA keys, who a certificate belongs to, a
+ * decision and an upstream certificate per connection, and host certificates to present.
+ * The CA keeps every private key; it signs only what the person's own grants allow.
+ */
+export interface GatewayCa {
+  trustedKeys(kind: 'user' | 'host'): Promise<SshPublicKey[]>;
+  identify(certificate: SshCertificate): Promise<EngineerIdentity>;
+  /** The enrolled host a destination (name or exact address) names, or null. */
+  findHost(destination: string): Promise<HostInfo | null>;
+  authorize(request: {
+    identity: EngineerIdentity;
+    login: string;
+    destination: string;
+    connectionId: string;
+    upstreamPublicKey: string;
+    sourceAddress: string;
+    clientAddress: string | null;
+  }): Promise<SessionGrant>;
+  hostCertificate(names: readonly string[], publicKey: string): Promise<{ certificate: string; validBefore: Date }>;
+}

@@ -1,0 +1,165 @@
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { AuditLog } from '@access/audit';
+import { LOCKS_CHANNEL, type Db, type LockNotice } from '@access/db';
+import type { SshPublicKey } from '@access/sshcert';
+import type { GatewayCa } from './ca-client.ts';
+import { createLiveConnections } from './live-connections.ts';
+import { startPresence } from './presence.ts';
+import { createPostgresRecorder } from './recording/postgres-recorder.ts';
+import type { SessionRecorder } from './recording/session-recorder.ts';
+import { createHostKeys, generateKeyPair } from './ssh/gateway-keys.ts';
+import { serveOuterConnection } from './ssh/outer-connection.ts';
+
+export interface GatewayConfig {
+  /** Where engineers connect (`--ssh-addr`, default 127.0.0.1:3022). */
+  sshAddr: { host: string; port: number };
+  /** The names engineers dial the gateway by; its host certificate names them all. */
+  names: readonly string[];
+  /** Recordings are written at least this often (ms); a crash loses at most this much. */
+  flushIntervalMs: number;
+  /** Recorded bytes per session before only byte counts go on. */
+  maxRecordingBytes: number;
+  /** How long dialing a target may take (ms). */
+  connectTimeoutMs: number;
+  heartbeatMs: number;
+  staleMs: number;
+  /** The database is this process's alone (embedded): sessions of any earlier gateway were interrupted. */
+  exclusiveDatabase: boolean;
+}
+
+export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase'> = {
+  flushIntervalMs: 1000,
+  maxRecordingBytes: 64 * 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  heartbeatMs: 5000,
+  staleMs: 20_000,
+};
+
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  ca: GatewayCa;
+  db: Db;
+  audit: AuditLog;
+  listen: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
+  clock: () => Date;
+  log: (line: string) => void;
+  /** Where recordings go; PostgreSQL (the same database) when not given. */
+  recorder?: SessionRecorder;
+}
+
+export interface Gateway {
+  readonly gatewayId: string;
+  address(): { host: string; port: number };
+  liveConnections(): number;
+  close(): Promise<void>;
+}
+
+/** Starts the recording gateway: engineers' SSH in, per-person SSH out, every session recorded. */
+export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, ca, db, audit, clock, log } = deps;
+  let userCaKeys: SshPublicKey[] = await ca.trustedKeys('user');
+  let hostCaKeys: SshPublicKey[] = await ca.trustedKeys('host');
+  // Rotated CA keys reach the gateway within a minute.
+  const refresh = setInterval(() => {
+    Promise.all([ca.trustedKeys('user'), ca.trustedKeys('host')]).then(
+      ([u, h]) => ((userCaKeys = u), (hostCaKeys = h)),
+      (error: unknown) => log(`could not refresh the CA keys: ${(error as Error).message}`),
+    );
+  }, 60_000);
+  refresh.unref();
+
+  const presence = await startPresence({
+    db,
+    audit,
+    clock,
+    address: `${config.sshAddr.host}:${config.sshAddr.port}`,
+    heartbeatMs: config.heartbeatMs,
+    staleMs: config.staleMs,
+    exclusive: config.exclusiveDatabase,
+    onError: (error) => log(`gateway heartbeat failed: ${(error as Error).message}`),
+  });
+  const recorder =
+    deps.recorder ??
+    createPostgresRecorder({
+      db,
+      audit,
+      clock,
+      gatewayId: presence.gatewayId,
+      flushIntervalMs: config.flushIntervalMs,
+      maxRecordingBytes: config.maxRecordingBytes,
+      onError: (error) => log(`recording flush failed: ${(error as Error).message}`),
+    });
+  const live = createLiveConnections();
+  const hostKeys = createHostKeys(ca, generateKeyPair('access gateway host key'), clock);
+  const upstreamKey = generateKeyPair('access gateway upstream key');
+  // Fetch the gateway's own certificate now: a CA problem shows at start, not at the first ssh.
+  await hostKeys.forNames(config.names);
+
+  const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => {
+    let lock: Partial<LockNotice>;
+    try {
+      lock = JSON.parse(payload) as Partial<LockNotice>;
+    } catch {
+      return log(`ignored a malformed lock notification`);
+    }
+    if (lock.locked !== true || typeof lock.userId !== 'string') return;
+    const reason = `your account was locked by an admin${typeof lock.reason === 'string' && lock.reason ? `: ${lock.reason}` : ''}`;
+    const ended = live.endUser(lock.userId, reason);
+    if (ended > 0) log(`ended ${ended} connection(s) of ${lock.userId}: locked`);
+  });
+
+  const innerDeps = {
+    ca,
+    audit,
+    recorder,
+    live,
+    hostKeys,
+    upstreamKey,
+    userCaKeys: () => userCaKeys,
+    hostCaKeys: () => hostCaKeys,
+    clock,
+    connectTimeoutMs: config.connectTimeoutMs,
+    log,
+    names: config.names,
+    sshDebug: process.env['ACCESS_GATEWAY_SSH_DEBUG'] === '1',
+  };
+  const sockets = new Set<Socket>();
+  const server: NetServer = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    serveOuterConnection(socket, innerDeps).catch((error: unknown) => {
+      log(`could not serve a connection: ${(error as Error).message}`);
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.sshAddr.port, config.sshAddr.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    gatewayId: presence.gatewayId,
+    address() {
+      const a = server.address() as AddressInfo;
+      return { host: a.address, port: a.port };
+    },
+    liveConnections: () => live.count(),
+    async close() {
+      clearInterval(refresh);
+      server.close();
+      live.endAll('the gateway is stopping');
+      await new Promise((r) => setTimeout(r, sockets.size > 0 ? 500 : 0));
+      for (const s of sockets) s.destroy();
+      // Give the sessions' own endings a moment to record themselves.
+      await new Promise((r) => setTimeout(r, sockets.size > 0 ? 200 : 0));
+      await recorder.close();
+      await presence.stop();
+      await unlisten();
+    },
+  };
+}

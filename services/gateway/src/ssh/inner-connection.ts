@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import ssh2, { type Client, type Connection } from 'ssh2';
+import type { AuditLog } from '@access/audit';
+import type { EngineerIdentity, GatewayCa, HostInfo, SessionGrant } from '../ca-client.ts';
+import type { LiveConnections } from '../live-connections.ts';
+import type { SessionRecorder } from '../recording/session-recorder.ts';
+import { CIPHERS, KEX, MACS } from './algorithms.ts';
+import { sayBeforeRefusing } from './auth-refusal.ts';
+import { checkCertificateAuth } from './certificate-auth.ts';
+import type { HostKeys, KeyPair } from './gateway-keys.ts';
+import { bridgeLocalForward, bridgeRemoteForwards } from './port-forwarding.ts';
+import { bridgeSession } from './session-bridge.ts';
+import { dialUpstream } from './upstream-dialer.ts';
+import type { SshPublicKey } from '@access/sshcert';
+
+export interface InnerDeps {
+  ca: GatewayCa;
+  audit: AuditLog;
+  recorder: SessionRecorder;
+  live: LiveConnections;
+  hostKeys: HostKeys;
+  upstreamKey: KeyPair;
+  userCaKeys: () => readonly SshPublicKey[];
+  hostCaKeys: () => readonly SshPublicKey[];
+  clock: () => Date;
+  connectTimeoutMs: number;
+  log: (line: string) => void;
+  /** ssh2's protocol trace in the log (ACCESS_GATEWAY_SSH_DEBUG=1); never on in production. */
+  sshDebug?: boolean;
+}
+
+export interface OuterInfo {
+  identity: EngineerIdentity;
+  /** The outer certificate's force-command, enforced on every session. */
+  forceCommand: string | null;
+  clientAddress: string;
+  host: HostInfo;
+  destination: string;
+}
+
+export const newConnectionId = () => `con_${randomBytes(8).toString('hex')}`;
+
+/**
+ * Terminates the engineer's inner SSH connection (carried in a direct-tcpip channel of the
+ * outer one) here: presents a host certificate for the target's name, authenticates the
+ * engineer again, asks the CA for a decision and an upstream certificate, signs in to the
+ * target and bridges every channel.
+ */
+export async function serveInnerConnection(stream: Duplex, outer: OuterInfo, deps: InnerDeps): Promise<void> {
+  const hostKey = await deps.hostKeys.forNames([outer.host.name]);
+  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS }, ...(deps.sshDebug ? { debug: (m: string) => deps.log(`inner ${m}`) } : {}) } as never);
+  server.on('connection', (client: Connection) => handle(client, outer, deps));
+  server.injectSocket(stream as never);
+}
+
+function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
+  const connectionId = newConnectionId();
+  let upstream: Client | null = null;
+  let grant: SessionGrant | null = null;
+  let signingIn = false;
+  const untrack: Array<() => void> = [];
+  const sessionEnds = new Set<(reason: string) => void>();
+
+  client.on('authentication', (ctx) => {
+    if (ctx.method !== 'publickey' || signingIn || grant) return ctx.reject(['publickey']);
+    const check = checkCertificateAuth(ctx, { trustedCaKeys: deps.userCaKeys(), now: deps.clock(), clientAddress: outer.clientAddress });
+    if (check.kind === 'query') return ctx.accept();
+    if (check.kind === 'refused') {
+      deps.log(`inner sign-in refused for ${outer.identity.email}: ${check.reason}`);
+      return ctx.reject(['publickey']);
+    }
+    signingIn = true;
+    const login = ctx.username;
+    void (async () => {
+      const identity = await deps.ca.identify(check.certificate);
+      if (identity.userId !== outer.identity.userId) throw new Error('the inner certificate belongs to someone else than the outer one');
+      const dialed = await dialUpstream<SessionGrant>({
+        target: outer.host,
+        login,
+        privateKey: deps.upstreamKey.privateKey,
+        hostCaKeys: deps.hostCaKeys,
+        connectTimeoutMs: deps.connectTimeoutMs,
+        now: deps.clock,
+        authorize: (sourceAddress) =>
+          deps.ca.authorize({
+            identity,
+            login,
+            destination: outer.host.name,
+            connectionId,
+            upstreamPublicKey: deps.upstreamKey.publicKey,
+            sourceAddress,
+            clientAddress: outer.clientAddress,
+          }),
+      });
+      return dialed;
+    })().then(
+      ({ client: up, grant: g }) => {
+        upstream = up;
+        grant = g;
+        signingIn = false;
+        ctx.accept();
+        deps.log(`${outer.identity.email} → ${login}@${g.host.name} (${connectionId})`);
+      },
+      (error: unknown) => {
+        signingIn = false;
+        const message = (error as Error).message;
+        deps.log(`refused ${outer.identity.email} → ${login}@${outer.host.name}: ${message}`);
+        sayBeforeRefusing(client, message);
+        ctx.reject([]);
+      },
+    );
+  });
+
+  client.on('ready', () => {
+    const up = upstream!;
+    const g = grant!;
+    untrack.push(
+      deps.live.add(outer.identity.userId, (reason) => {
+        for (const end of [...sessionEnds]) end(reason);
+        // Let the reason reach the engineer's terminal before the connection goes.
+        setTimeout(() => {
+          up.end();
+          client.end();
+        }, 200).unref();
+      }),
+    );
+    const base = {
+      connectionId,
+      user: { id: outer.identity.userId, email: outer.identity.email },
+      login: g.login,
+      host: { name: g.host.name, address: g.host.address },
+      clientAddress: outer.clientAddress,
+      upstreamSerial: g.upstreamSerial,
+    };
+    client.on('session', (accept) => {
+      const session = accept();
+      bridgeSession(session, {
+        upstream: up,
+        recorder: deps.recorder,
+        permissions: g.permissions,
+        base,
+        forceCommand: outer.forceCommand,
+        onTransfer: (sessionId, transfer) => {
+          void deps.audit
+            .append({
+              type: 'file.transfer',
+              actor: { kind: 'user', id: outer.identity.userId, name: outer.identity.email },
+              remote: outer.clientAddress,
+              details: { sessionId, connectionId, login: g.login, host: g.host.name, ...transfer },
+            })
+            .catch((error: unknown) => deps.log(`could not audit a file transfer: ${(error as Error).message}`));
+        },
+        track: (end) => {
+          sessionEnds.add(end);
+          return () => sessionEnds.delete(end);
+        },
+        log: deps.log,
+      });
+    });
+    client.on('tcpip', (accept, reject, info) => bridgeLocalForward(accept, reject, info, { upstream: up, grant: g, outer, connectionId, audit: deps.audit, log: deps.log }));
+    bridgeRemoteForwards(client, { upstream: up, grant: g, outer, connectionId, audit: deps.audit, log: deps.log });
+    up.on('close', () => client.end());
+    up.on('error', (error) => deps.log(`upstream ${g.host.name}: ${error.message}`));
+  });
+
+  client.on('error', (error) => deps.log(`inner connection of ${outer.identity.email}: ${error.message}`));
+  client.on('close', () => {
+    for (const u of untrack) u();
+    (upstream as Client | null)?.end();
+  });
+}

@@ -1,0 +1,129 @@
+import type { Socket } from 'node:net';
+import ssh2, { type Connection, type ServerChannel } from 'ssh2';
+import type { EngineerIdentity } from '../ca-client.ts';
+import { CIPHERS, KEX, MACS } from './algorithms.ts';
+import { sayBeforeRefusing } from './auth-refusal.ts';
+import { checkCertificateAuth } from './certificate-auth.ts';
+import { serveInnerConnection, type InnerDeps } from './inner-connection.ts';
+
+export interface OuterDeps extends InnerDeps {
+  /** The names engineers dial the gateway by; its host certificate names them. */
+  names: readonly string[];
+}
+
+const GATEWAY_HELP = [
+  'This is the access gateway: it carries ssh connections to hosts, it has no shell of its own.',
+  'Reach a host through it with "ssh -J <gateway> <login>@<host>", or run "access login" and then "ssh <host>".',
+  '',
+].join('\r\n');
+
+/**
+ * One engineer's TCP connection: the outer SSH connection, authenticated with their user
+ * certificate. It offers nothing but direct-tcpip channels to enrolled hosts, each of which
+ * the gateway terminates itself.
+ */
+export async function serveOuterConnection(socket: Socket, deps: OuterDeps): Promise<void> {
+  socket.setNoDelay(true);
+  const clientAddress = (socket.remoteAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+  const hostKey = await deps.hostKeys.forNames(deps.names);
+  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
+  server.on('connection', (client: Connection) => handle(client, clientAddress, deps));
+  server.injectSocket(socket);
+}
+
+function handle(client: Connection, clientAddress: string, deps: OuterDeps): void {
+  let identity: EngineerIdentity | null = null;
+  let forceCommand: string | null = null;
+  let checking = false;
+  let untrack: (() => void) | null = null;
+
+  client.on('authentication', (ctx) => {
+    if (ctx.method !== 'publickey' || checking || identity) return ctx.reject(['publickey']);
+    const check = checkCertificateAuth(ctx, { trustedCaKeys: deps.userCaKeys(), now: deps.clock(), clientAddress });
+    if (check.kind === 'query') return ctx.accept();
+    if (check.kind === 'refused') {
+      deps.log(`refused a sign-in from ${clientAddress}: ${check.reason}`);
+      return ctx.reject(['publickey']);
+    }
+    checking = true;
+    deps.ca.identify(check.certificate).then(
+      (found) => {
+        identity = found;
+        forceCommand = check.certificate.criticalOptions['force-command'] ?? null;
+        ctx.accept();
+      },
+      (error: unknown) => {
+        checking = false;
+        const message = (error as Error).message;
+        deps.log(`refused certificate serial ${check.certificate.serial} from ${clientAddress}: ${message}`);
+        void deps.audit
+          .append({
+            type: 'session.denied',
+            actor: { kind: 'anonymous', id: check.certificate.keyId.slice(0, 256) },
+            remote: clientAddress,
+            details: { code: (error as { code?: string }).code ?? 'ERR_DENIED', reason: message, serial: check.certificate.serial.toString() },
+          })
+          .catch(() => undefined);
+        sayBeforeRefusing(client, message);
+        ctx.reject([]);
+      },
+    );
+  });
+
+  client.on('ready', () => {
+    const who = identity!;
+    untrack = deps.live.add(who.userId, () => setTimeout(() => client.end(), 300).unref());
+
+    client.on('tcpip', (accept, reject, info) => {
+      const destination = info.destIP;
+      deps.ca.findHost(destination).then(
+        (host) => {
+          if (!host) {
+            deps.log(`${who.email} asked for ${destination}, which is not an enrolled host`);
+            void deps.audit
+              .append({
+                type: 'session.denied',
+                actor: { kind: 'user', id: who.userId, name: who.email },
+                remote: clientAddress,
+                details: { code: 'ERR_UNKNOWN_HOST', reason: `"${destination}" is not an enrolled host`, destination: `${destination}:${info.destPort}` },
+              })
+              .catch(() => undefined);
+            return rejectWith(reject, `"${destination}" is not an enrolled host; "access ls" lists the hosts you can reach`);
+          }
+          const stream = accept();
+          serveInnerConnection(stream, { identity: who, forceCommand, clientAddress, host, destination }, deps).catch((error: unknown) => {
+            deps.log(`could not serve ${host.name} for ${who.email}: ${(error as Error).message}`);
+            stream.close();
+          });
+        },
+        (error: unknown) => {
+          deps.log(`host lookup failed: ${(error as Error).message}`);
+          rejectWith(reject, 'the gateway could not look the host up; try again');
+        },
+      );
+    });
+
+    client.on('session', (accept) => {
+      const session = accept();
+      const explain = (acceptChannel: () => ServerChannel) => {
+        const channel = acceptChannel();
+        channel.stderr.write(GATEWAY_HELP);
+        channel.exit(1);
+        channel.end();
+      };
+      session.on('pty', (ok) => ok?.());
+      session.on('shell', (ok) => explain(ok));
+      session.on('exec', (ok) => explain(ok));
+      session.on('subsystem', (_ok, no) => no?.());
+    });
+    client.on('request', (_accept, reject) => reject?.());
+  });
+
+  client.on('error', (error) => deps.log(`connection from ${clientAddress}: ${error.message}`));
+  client.on('close', () => untrack?.());
+}
+
+/** Refuses a channel with a description the OpenSSH client prints ("open failed: … : <why>"). */
+function rejectWith(reject: (...args: unknown[]) => void, why: string): void {
+  reject(1, why);
+}

@@ -1,0 +1,235 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session, TerminalModes } from 'ssh2';
+import type { RolePermissions, SessionKind } from '@access/db';
+import { createInputRedactor } from '@access/recording';
+import type { RecordingSession, SessionRecorder, SessionStart } from '../recording/session-recorder.ts';
+import { createSftpTracker } from '../recording/sftp-tracker.ts';
+import { createScpTracker, parseScpCommand } from '../recording/scp-command.ts';
+import type { FileTransfer } from '../recording/sftp-tracker.ts';
+import { pump } from './stream-pump.ts';
+
+export interface BridgeContext {
+  upstream: Client;
+  recorder: SessionRecorder;
+  permissions: RolePermissions;
+  /** The session metadata every channel of this connection shares. */
+  base: Omit<SessionStart, 'kind' | 'command' | 'pty'>;
+  /** A certificate's force-command: what runs, whatever the engineer asked for. */
+  forceCommand: string | null;
+  onTransfer(sessionId: string, transfer: FileTransfer): void;
+  /** Registers a way to end this session from outside (locks, shutdown); returns the unregister. */
+  track(end: (reason: string) => void): () => void;
+  log(line: string): void;
+}
+
+interface PtyRequest {
+  term: string;
+  cols: number;
+  rows: number;
+  width: number;
+  height: number;
+  modes: TerminalModes;
+}
+
+const SFTP_OR_SCP = (command: string | null) => command !== null && parseScpCommand(command) !== null;
+
+/**
+ * One session channel, engineer side to target side: pty, env, window changes and signals
+ * are passed on; shell, exec or subsystem opens the same on the target; data flows both ways
+ * with back-pressure, is recorded, and exit status, EOF and close come back in OpenSSH's order.
+ */
+export function bridgeSession(session: Session, ctx: BridgeContext): void {
+  let pty: PtyRequest | null = null;
+  const env: Record<string, string> = {};
+  let started = false;
+  let upstreamChannel: ClientChannel | null = null;
+  const pendingSignals: string[] = [];
+
+  session.on('pty', (accept, reject, info: PseudoTtyInfo) => {
+    if (!ctx.permissions.pty) return reject?.();
+    pty = { term: info.term || 'xterm', cols: info.cols || 80, rows: info.rows || 24, width: info.width, height: info.height, modes: info.modes };
+    accept?.();
+  });
+  session.on('env', (accept, reject, info) => {
+    // OpenSSH targets accept only what their AcceptEnv allows; pass them on and let the target decide.
+    if (Object.keys(env).length >= 64 || info.key.length > 256 || info.val.length > 4096) return reject?.();
+    env[info.key] = info.val;
+    accept?.();
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    accept?.();
+    if (pty) Object.assign(pty, { cols: info.cols, rows: info.rows });
+    upstreamChannel?.setWindow(info.rows, info.cols, info.height, info.width);
+    recording?.event('r', `${info.cols}x${info.rows}`);
+  });
+  session.on('signal', (accept, _reject, info) => {
+    accept?.();
+    if (upstreamChannel) upstreamChannel.signal(info.name);
+    else pendingSignals.push(info.name);
+  });
+  session.on('x11', (_accept, reject) => reject?.());
+  session.on('auth-agent', (_accept, reject) => reject?.());
+
+  let recording: RecordingSession | null = null;
+
+  function start(kind: SessionKind, command: string | null, accept: () => ServerChannel, reject: () => void): void {
+    if (started) return reject();
+    started = true;
+    const effective = ctx.forceCommand ?? command;
+    const effectiveKind: SessionKind = ctx.forceCommand !== null ? 'exec' : kind;
+    const isTransfer = (effectiveKind === 'subsystem' && effective === 'sftp') || (effectiveKind === 'exec' && SFTP_OR_SCP(effective));
+    if (isTransfer && !ctx.permissions.fileTransfer) {
+      ctx.log(`refused a file transfer for ${ctx.base.user.email}: no role allows it`);
+      return reject();
+    }
+    const open = (cb: (err: Error | undefined, ch: ClientChannel) => void) => {
+      if (effectiveKind === 'shell') {
+        if (pty) ctx.upstream.shell(ptyWindow(pty), { env }, cb);
+        else ctx.upstream.shell(false, { env }, cb);
+      } else if (effectiveKind === 'exec') ctx.upstream.exec(effective ?? '', { env, ...(pty ? { pty: ptyWindow(pty) } : {}) }, cb);
+      else ctx.upstream.subsys(effective ?? '', cb);
+    };
+    const startInfo: SessionStart = {
+      ...ctx.base,
+      kind: effectiveKind,
+      command: effective,
+      pty: pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : null,
+    };
+    const recordingReady = ctx.recorder.start(startInfo);
+    open((err, channel) => {
+      if (err) {
+        ctx.log(`the target refused the ${effectiveKind}: ${err.message}`);
+        void recordingReady.then((r) => r.end({ exitStatus: null, exitSignal: null, reason: `the target refused it: ${err.message}` })).catch(() => undefined);
+        return reject();
+      }
+      recordingReady.then(
+        (r) => {
+          recording = r;
+          upstreamChannel = channel;
+          const engineerChannel = accept();
+          if (!engineerChannel) {
+            channel.close();
+            void r.end({ exitStatus: null, exitSignal: null, reason: 'the engineer went away' });
+            return;
+          }
+          for (const name of pendingSignals) channel.signal(name);
+          connect(r, channel, engineerChannel, effectiveKind, effective);
+        },
+        (error: unknown) => {
+          // Without a recording there is no session: deny rather than carry it unrecorded.
+          ctx.log(`could not start a recording, refused the session: ${(error as Error).message}`);
+          channel.close();
+          reject();
+        },
+      );
+    });
+  }
+
+  session.on('shell', (accept, reject) => start('shell', null, accept, reject));
+  session.on('exec', (accept, reject, info) => start('exec', info.command, accept, reject));
+  session.on('subsystem', (accept, reject, info) => start('subsystem', info.name, accept, reject));
+
+  function connect(r: RecordingSession, up: ClientChannel, down: ServerChannel, kind: SessionKind, command: string | null): void {
+    const scp = kind === 'exec' && command !== null ? parseScpCommand(command) : null;
+    const sftp = kind === 'subsystem' && command === 'sftp' ? createSftpTracker((t) => ctx.onTransfer(r.id, t)) : null;
+    const scpTracker = scp ? createScpTracker(scp.direction, (t) => ctx.onTransfer(r.id, t)) : null;
+    const recordsContent = !sftp && !scpTracker;
+    const redactor = pty ? createInputRedactor() : null;
+    const outText = new StringDecoder('utf8');
+    const errText = new StringDecoder('utf8');
+    const inText = new StringDecoder('utf8');
+
+    pump(down, up, (chunk) => {
+      if (sftp) sftp.fromClient(chunk);
+      if (scpTracker) scpTracker.fromClient(chunk);
+      if (!recordsContent) return r.count('in', chunk.length);
+      const text = inText.write(chunk);
+      if (!redactor) return r.event('i', text);
+      const decision = redactor.input(text);
+      if (decision.record) r.event('i', decision.record);
+      if (decision.redactedBytes > 0) r.event('m', `input redacted: ${decision.redactedBytes} bytes typed at a password prompt`);
+    });
+    pump(up, down, (chunk) => {
+      if (sftp) sftp.fromServer(chunk);
+      if (scpTracker) scpTracker.fromServer(chunk);
+      if (!recordsContent) return r.count('out', chunk.length);
+      const text = outText.write(chunk);
+      redactor?.output(text);
+      r.event('o', text);
+    });
+    pump(up.stderr, down.stderr, (chunk) => {
+      if (!recordsContent) return r.count('out', chunk.length);
+      r.event('e', errText.write(chunk));
+    });
+
+    let exit: { status: number | null; signal: string | null; core: boolean; message: string } = { status: null, signal: null, core: false, message: '' };
+    let endedBy: string | null = null;
+    up.on('exit', (code: number | null, signal?: string, core?: boolean, message?: string) => {
+      exit = { status: typeof code === 'number' ? code : null, signal: signal ?? null, core: core ?? false, message: message ?? '' };
+    });
+    // The engineer's EOF goes on to the target; the target's EOF, exit status and close come
+    // back only after all of its output was passed on.
+    down.on('end', () => up.end());
+    let upClosed = false;
+    let outEnded = false;
+    let errEnded = false;
+    const maybeFinish = () => {
+      if (upClosed && outEnded && errEnded) finish();
+    };
+    up.once('end', () => {
+      outEnded = true;
+      maybeFinish();
+    });
+    up.stderr.once('end', () => {
+      errEnded = true;
+      maybeFinish();
+    });
+
+    const untrack = ctx.track((reason) => {
+      endedBy = reason;
+      const text = `\r\naccess: ${reason}\r\n`;
+      if (down.writable) (pty ? down : down.stderr).write(text);
+      r.event('m', `ended by the gateway: ${reason}`);
+      up.close();
+    });
+
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      untrack();
+      sftp?.end();
+      scpTracker?.end();
+      const send = () => {
+        if (down.writable) {
+          if (exit.signal) down.exit(exit.signal, exit.core, exit.message);
+          else if (exit.status !== null) down.exit(exit.status);
+          else if (endedBy) down.exit(255);
+          down.end();
+        }
+        down.close();
+      };
+      if (down.writableLength > 0) down.once('drain', send);
+      else send();
+      void r
+        .end({ exitStatus: exit.status, exitSignal: exit.signal, reason: endedBy })
+        .catch((error: unknown) => ctx.log(`could not end the recording of ${r.id}: ${(error as Error).message}`));
+    };
+    up.once('close', () => {
+      upClosed = true;
+      maybeFinish();
+    });
+    down.once('close', () => {
+      if (finished) return;
+      // The engineer went away: drop what the target still sends and close its side.
+      endedBy ??= 'the engineer disconnected';
+      up.resume();
+      up.stderr.resume();
+      up.close();
+    });
+  }
+}
+
+function ptyWindow(pty: PtyRequest) {
+  return { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height, modes: pty.modes };
+}

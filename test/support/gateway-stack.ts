@@ -1,0 +1,120 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RolePermissions } from '@access/db';
+import { loadConfig, startServer, type RunningServer } from '@access/ca';
+import { getFreePort } from './free-port.ts';
+import { ensureUser } from './linux-user.ts';
+import { run, runOk, type RunResult, type RunOptions } from './process.ts';
+import { SSH } from './ssh-client.ts';
+import { startSshd, type SshdHandle } from './sshd.ts';
+import { makeTempDir, removeDir } from './temp-dir.ts';
+
+const ALL: RolePermissions = { pty: true, portForwarding: true, agentForwarding: false, fileTransfer: true, x11: false };
+
+export interface Engineer {
+  email: string;
+  userId: string;
+  home: string;
+  /** `ssh -F <this>` reaches every target through the gateway, as `access login` sets it up. */
+  sshConfig: string;
+  ssh(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+export interface Target {
+  name: string;
+  sshd: SshdHandle;
+}
+
+export interface GatewayStack {
+  server: RunningServer;
+  gatewayPort: number;
+  log: string[];
+  addTarget(name: string, labels?: Record<string, string>): Promise<Target>;
+  /** A person with a role giving `logins` on hosts labelled env=test, and a fresh certificate. */
+  addEngineer(email: string, logins: readonly string[], permissions?: Partial<RolePermissions>): Promise<Engineer>;
+  stop(): Promise<void>;
+}
+
+const ADMIN = { kind: 'cli' as const, id: 'gateway-test' };
+
+/**
+ * The whole stack in this process, on the embedded database: CA + gateway (`startServer`,
+ * as `access-server start` runs it), real sshd targets trusting only the upstream CA and
+ * presenting host certificates from the host CA, and engineers whose `ssh_config` jumps
+ * through the gateway exactly as `access login` writes it.
+ */
+export async function startGatewayStack(options: { databaseUrl?: string } = {}): Promise<GatewayStack> {
+  const dataDir = makeTempDir('gw-stack');
+  const gatewayPort = await getFreePort();
+  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr: `127.0.0.1:${gatewayPort}`, databaseUrl: options.databaseUrl }, {});
+  const log: string[] = [];
+  const server = await startServer(config, { say: (line) => log.push(line) });
+  const { services } = server;
+  const targets: Target[] = [];
+  const homes: string[] = [];
+  const published = await services.keyring.published();
+  const caKey = (kind: string) => published.find((k) => k.kind === kind)!.publicKey;
+  let roleCount = 0;
+
+  return {
+    server,
+    gatewayPort,
+    log,
+    async addTarget(name, labels = { env: 'test' }) {
+      const sshd = await startSshd({
+        trustedUserCaKeys: `${caKey('upstream')}\n`,
+        hostCertificate: async (hostPublicKey) =>
+          (await services.authority.sign({ type: 'host', publicKey: hostPublicKey, principals: [name], ttl: '1h' }, { actor: ADMIN, remote: null })).certificate,
+        logLevel: 'VERBOSE',
+        extraConfig: ['AllowTcpForwarding yes', 'AllowAgentForwarding yes', 'AcceptEnv LANG LC_* ACCESS_TEST_*', 'Subsystem sftp internal-sftp'],
+      });
+      await services.identity.hosts.create({ name, address: `127.0.0.1:${sshd.port}`, labels }, ADMIN);
+      const target = { name, sshd };
+      targets.push(target);
+      return target;
+    },
+
+    async addEngineer(email, logins, permissions = {}) {
+      for (const login of logins) await ensureUser(login);
+      const role = `e2e-${++roleCount}`;
+      await services.identity.roles.create({ name: role, logins, hostLabels: { env: ['test'] }, maxTtl: '8h', permissions: { ...ALL, ...permissions } }, ADMIN);
+      await services.identity.grants.add({ user: email, role, reason: 'gateway tests' }, ADMIN);
+      const { user, access } = await services.identity.signIn({ issuer: 'https://idp.test', subject: email, email, emailVerified: true }, { remote: null });
+      const home = makeTempDir('gw-engineer');
+      homes.push(home);
+      const key = join(home, 'key');
+      await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', email, '-f', key]);
+      const cert = await services.authority.sign(
+        { type: 'user', publicKey: readFileSync(`${key}.pub`, 'utf8'), principals: access.principals, ttl: '1h', keyId: email, extensions: access.extensions },
+        { actor: { kind: 'user', id: user.id, name: email }, remote: null },
+      );
+      writeFileSync(`${key}-cert.pub`, `${cert.certificate}\n`);
+      writeFileSync(join(home, 'known_hosts'), `@cert-authority * ${caKey('host')}\n`);
+      const identity = [`  CertificateFile ${key}-cert.pub`, `  IdentityFile ${key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(home, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes', '  LogLevel ERROR'];
+      const sshConfig = join(home, 'ssh_config');
+      writeFileSync(
+        sshConfig,
+        [
+          ...targets.flatMap((t) => [`Host ${t.name}`, `  HostName ${t.name}`, `  HostKeyAlias ${t.name}`, `  ProxyJump 127.0.0.1:${gatewayPort}`, ...identity]),
+          'Host 127.0.0.1',
+          ...identity,
+          '',
+        ].join('\n'),
+      );
+      return {
+        email,
+        userId: user.id,
+        home,
+        sshConfig,
+        ssh: (args, runOptions = {}) => run(SSH, ['-F', sshConfig, ...args], { timeoutMs: 60_000, ...runOptions }),
+      };
+    },
+
+    async stop() {
+      await server.close();
+      for (const t of targets) await t.sshd.stop();
+      for (const h of homes) removeDir(h);
+      removeDir(dataDir);
+    },
+  };
+}
