@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session, TerminalModes } from 'ssh2';
 import type { RolePermissions, SessionKind } from '@access/db';
-import { createInputRedactor } from '@access/recording';
+import { createInputRedactor, type RedactionVerdict } from '@access/recording';
 import type { RecordingSession, SessionRecorder, SessionStart } from '../recording/session-recorder.ts';
 import { createSftpTracker } from '../recording/sftp-tracker.ts';
 import { createScpTracker, parseScpCommand } from '../recording/scp-command.ts';
@@ -134,7 +134,12 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
     const sftp = kind === 'subsystem' && command === 'sftp' ? createSftpTracker((t) => ctx.onTransfer(r.id, t)) : null;
     const scpTracker = scp ? createScpTracker(scp.direction, (t) => ctx.onTransfer(r.id, t)) : null;
     const recordsContent = !sftp && !scpTracker;
+    // Only a terminal has password prompts with echo off; exec stdin is data, recorded as is.
     const redactor = pty ? createInputRedactor() : null;
+    const recordVerdict = (v: RedactionVerdict) => {
+      if (v.marker) r.event('m', v.marker);
+      if (v.record) r.event('i', v.record);
+    };
     const outText = new StringDecoder('utf8');
     const errText = new StringDecoder('utf8');
     const inText = new StringDecoder('utf8');
@@ -145,16 +150,14 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       if (!recordsContent) return r.count('in', chunk.length);
       const text = inText.write(chunk);
       if (!redactor) return r.event('i', text);
-      const decision = redactor.input(text);
-      if (decision.record) r.event('i', decision.record);
-      if (decision.redactedBytes > 0) r.event('m', `input redacted: ${decision.redactedBytes} bytes typed at a password prompt`);
+      recordVerdict(redactor.input(text));
     });
     pump(up, down, (chunk) => {
       if (sftp) sftp.fromServer(chunk);
       if (scpTracker) scpTracker.fromServer(chunk);
       if (!recordsContent) return r.count('out', chunk.length);
       const text = outText.write(chunk);
-      redactor?.output(text);
+      if (redactor) recordVerdict(redactor.output(text));
       r.event('o', text);
     });
     pump(up.stderr, down.stderr, (chunk) => {
@@ -198,6 +201,7 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       if (finished) return;
       finished = true;
       untrack();
+      if (redactor) recordVerdict(redactor.end());
       sftp?.end();
       scpTracker?.end();
       const send = () => {
