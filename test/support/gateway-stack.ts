@@ -90,7 +90,7 @@ export async function startGatewayStack(options: { databaseUrl?: string } = {}):
       );
       writeFileSync(`${key}-cert.pub`, `${cert.certificate}\n`);
       writeFileSync(join(home, 'known_hosts'), `@cert-authority * ${caKey('host')}\n`);
-      const identity = [`  CertificateFile ${key}-cert.pub`, `  IdentityFile ${key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(home, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes', '  LogLevel ERROR'];
+      const identity = [`  CertificateFile ${key}-cert.pub`, `  IdentityFile ${key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(home, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes'];
       const sshConfig = join(home, 'ssh_config');
       writeFileSync(
         sshConfig,
