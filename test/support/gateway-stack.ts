@@ -43,8 +43,8 @@ const ADMIN = { kind: 'cli' as const, id: 'gateway-test' };
  * presenting host certificates from the host CA, and engineers whose `ssh_config` jumps
  * through the gateway exactly as `access login` writes it.
  */
-export async function startGatewayStack(options: { databaseUrl?: string } = {}): Promise<GatewayStack> {
-  const dataDir = makeTempDir('gw-stack');
+export async function startGatewayStack(options: { databaseUrl?: string; dataDir?: string } = {}): Promise<GatewayStack> {
+  const dataDir = options.dataDir ?? makeTempDir('gw-stack');
   const gatewayPort = await getFreePort();
   const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr: `127.0.0.1:${gatewayPort}`, databaseUrl: options.databaseUrl }, {});
   const log: string[] = [];
@@ -114,7 +114,7 @@ export async function startGatewayStack(options: { databaseUrl?: string } = {}):
       await server.close();
       for (const t of targets) await t.sshd.stop();
       for (const h of homes) removeDir(h);
-      removeDir(dataDir);
+      if (!options.dataDir) removeDir(dataDir);
     },
   };
 }
