@@ -19,7 +19,8 @@ import { makeTempDir, removeDir } from '../support/temp-dir.ts';
  * The whole `access login` story with real parts: `access-server start --dev` (CA and the
  * dev OpenID provider), the `access` CLI, Debian's Chromium completing the IdP's login page,
  * and the real OpenSSH client logging in to a real sshd that trusts the user CA with the
- * files `access login` wrote. (The gateway comes later; this sshd trusts the user CA directly.)
+ * files `access login` wrote: it jumps through the recording gateway `start --dev` runs, and the
+ * target trusts only the upstream CA.
  */
 const PASSWORD = 'e2e-password';
 
@@ -30,12 +31,13 @@ describe('access login end to end', () => {
   let url: string;
   let browser: Browser;
   let sshd: SshdHandle;
+  let [httpPort, idpPort, sshPort] = [0, 0, 0];
   const homes = { alice: '', bob: '', carol: '' };
 
   beforeAll(async () => {
     dir = makeTempDir('e2e-login');
     for (const name of Object.keys(homes) as Array<keyof typeof homes>) homes[name] = makeTempDir(`e2e-home-${name}`);
-    const [httpPort, idpPort, sshPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
+    [httpPort, idpPort, sshPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ACCESS_')) env[k] = v;
     const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`, '--ssh-addr', `127.0.0.1:${sshPort}`]);
@@ -90,9 +92,10 @@ describe('access login end to end', () => {
 
   it('lets alice (admin) enroll a target: a host record and a host certificate', async () => {
     const token = session(homes.alice).apiToken;
-    const ca = (await (await fetch(`${url}/v1/ca`)).json()) as { user: Array<{ publicKey: string }> };
+    const ca = (await (await fetch(`${url}/v1/ca`)).json()) as { upstream: Array<{ publicKey: string }> };
+    // Targets trust only the upstream CA: engineers reach them through the gateway, never directly.
     sshd = await startSshd({
-      trustedUserCaKeys: ca.user.map((k) => `${k.publicKey}\n`).join(''),
+      trustedUserCaKeys: ca.upstream.map((k) => `${k.publicKey}\n`).join(''),
       hostCertificate: async (hostPublicKey) => {
         const res = await fetch(`${url}/v1/certs/host`, {
           method: 'POST',
@@ -110,8 +113,8 @@ describe('access login end to end', () => {
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'web-1', address: `127.0.0.1:${sshd.port}`, labels: { env: 'dev' } })]);
   });
 
-  it('logs bob in headless: the approval page shows his machine and key, and plain ssh then works', async () => {
-    const login = startAccess(homes.bob, ['login', '--server', url, '--headless', '--no-ssh-config'], { ACCESS_DIRECT: '1' });
+  it('logs bob in headless: the approval page shows his machine and key, and plain ssh through the gateway then works', async () => {
+    const login = startAccess(homes.bob, ['login', '--server', url, '--headless', '--no-ssh-config']);
     const line = await login.output.waitFor(/http:\/\/127\.0\.0\.1:\d+\/device\?code=\S+/, 60_000);
     const verificationUrl = /(http:\/\/127\.0\.0\.1:\d+\/device\?code=\S+)/.exec(line)![1]!;
     const page = await browser.newPage();
@@ -135,12 +138,34 @@ describe('access login end to end', () => {
     expect(ssh.stderr).not.toMatch(/Permission denied|Host key verification failed/);
     expect(ssh.stdout.trim()).toBe('bob');
     expect(ssh.code).toBe(0);
+
+    // The same certificate straight at the target is refused: only the gateway gets in.
+    const direct = await run(SSH, ['-F', '/dev/null', '-i', join(home, 'key'), '-o', `CertificateFile=${join(home, 'key-cert.pub')}`, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-p', String(sshd.port), 'bob@127.0.0.1', 'id -un'], { timeoutMs: 30_000 });
+    expect(direct.code).toBe(255);
+    expect(direct.stdout).toBe('');
+  });
+
+  it('shows alice (admin) bob’s recorded session: listed, and exported as text', async () => {
+    let sessions: Array<{ id: string; user: { email: string }; command: string; status: string; exitStatus: number }> = [];
+    for (let i = 0; i < 50; i++) {
+      const ls = await access(homes.alice, ['sessions', 'ls', '--user', 'bob@example.com', '--json']);
+      expect(ls.code).toBe(0);
+      sessions = JSON.parse(ls.stdout) as typeof sessions;
+      if (sessions[0]?.status === 'ended') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ user: { email: 'bob@example.com' }, command: 'id -un', status: 'ended', exitStatus: 0 });
+    const exported = await access(homes.alice, ['sessions', 'export', sessions[0]!.id, '--format', 'text']);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('id -un');
+    expect(exported.stdout).toMatch(/^bob$/m);
   });
 
   it('shows bob who he is and where he may go, then logout leaves nothing usable', async () => {
     const status = await access(homes.bob, ['status', '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ principals: ['bob'] });
+    expect(JSON.parse(status.stdout)).toMatchObject({ principals: ['bob'], gateway: { host: '127.0.0.1', port: sshPort } });
     const ls = await access(homes.bob, ['ls', '--json']);
     expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ name: 'web-1', logins: ['bob'] })]);
 
