@@ -18,8 +18,8 @@ import { makeTempDir, removeDir } from '../support/temp-dir.ts';
 /**
  * The whole `access login` story with real parts: `access-server start --dev` (CA and the
  * dev OpenID provider), the `access` CLI, Debian's Chromium completing the IdP's login page,
- * and the real OpenSSH client logging in to a real sshd that trusts the user CA with the
- * files `access login` wrote: it jumps through the recording gateway `start --dev` runs, and the
+ * and the real OpenSSH client logging in to a real sshd with the files `access login`
+ * wrote: it jumps through the recording gateway `start --dev` runs, and the
  * target trusts only the upstream CA.
  */
 const PASSWORD = 'e2e-password';
