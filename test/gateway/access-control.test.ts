@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockUser } from '../../services/ca/src/identity/users.ts';
 import { getFreePort } from '../support/free-port.ts';
 import { startGatewayStack, type Engineer, type GatewayStack, type Target } from '../support/gateway-stack.ts';
-import { boundedCommand, run, sleep, stopChild } from '../support/process.ts';
+import { boundedCommand, sleep, stopChild } from '../support/process.ts';
 import { SSH } from '../support/ssh-client.ts';
 import { startSshAgent, type SshAgentHandle } from '../support/ssh-agent.ts';
 
@@ -101,7 +101,7 @@ describe('the gateway decides who reaches what', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
       // The listener is local: it accepts, then the gateway refuses the channel and ssh hangs up.
-      await waitFor('ssh to listen', async () => new Promise<boolean>((r) => connect(local, '127.0.0.1').on('connect', function (this: import('node:net').Socket) { this.destroy(); r(true); }).on('error', () => r(false))), 20_000);
+      await waitFor('ssh to listen', async () => new Promise<boolean>((r) => connect(local, '127.0.0.1').on('connect', function (this: Socket) { this.destroy(); r(true); }).on('error', () => r(false))), 20_000);
       expect(await roundTrip(local, 'ping\n')).toBe('');
       await waitFor('the refusal on stderr', async () => /open failed/.test(stderr));
     } finally {

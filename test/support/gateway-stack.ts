@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RolePermissions } from '@access/db';
+import { createAuditLog } from '@access/audit';
+import { openDatabase, type DatabaseHandle, type RolePermissions } from '@access/db';
+import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
 import { loadConfig, startServer, type RunningServer } from '@access/ca';
 import { getFreePort } from './free-port.ts';
 import { ensureUser } from './linux-user.ts';
@@ -43,13 +45,31 @@ const ADMIN = { kind: 'cli' as const, id: 'gateway-test' };
  * presenting host certificates from the host CA, and engineers whose `ssh_config` jumps
  * through the gateway exactly as `access login` writes it.
  */
-export async function startGatewayStack(options: { databaseUrl?: string; dataDir?: string } = {}): Promise<GatewayStack> {
+export async function startGatewayStack(options: { databaseUrl?: string; dataDir?: string; remoteGateway?: boolean } = {}): Promise<GatewayStack> {
   const dataDir = options.dataDir ?? makeTempDir('gw-stack');
   const gatewayPort = await getFreePort();
-  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr: `127.0.0.1:${gatewayPort}`, databaseUrl: options.databaseUrl }, {});
+  const sshAddr = options.remoteGateway ? false : `127.0.0.1:${gatewayPort}`;
+  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr, databaseUrl: options.databaseUrl }, {});
   const log: string[] = [];
   const server = await startServer(config, { say: (line) => log.push(line) });
   const { services } = server;
+  // A gateway of its own, asking the CA over HTTP with a gateway token, sharing the database.
+  let remote: { gateway: Gateway; database: DatabaseHandle } | null = null;
+  if (options.remoteGateway) {
+    if (!options.databaseUrl) throw new Error('a remote gateway shares the database: give databaseUrl');
+    const { token } = await services.tokens.create({ role: 'gateway', description: 'test gateway' }, ADMIN);
+    const database = await openDatabase({ url: options.databaseUrl });
+    const gateway = await startGateway({
+      config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: { host: '127.0.0.1', port: gatewayPort }, names: ['127.0.0.1'], exclusiveDatabase: false },
+      ca: createHttpGatewayCa({ url: server.url, token }),
+      db: database.db,
+      audit: createAuditLog(database.db, () => new Date()),
+      listen: (channel, onPayload) => database.listen(channel, onPayload),
+      clock: () => new Date(),
+      log: (line) => log.push(`remote-gateway: ${line}`),
+    });
+    remote = { gateway, database };
+  }
   const targets: Target[] = [];
   const homes: string[] = [];
   const published = await services.keyring.published();
@@ -111,6 +131,8 @@ export async function startGatewayStack(options: { databaseUrl?: string; dataDir
     },
 
     async stop() {
+      await remote?.gateway.close();
+      await remote?.database.close();
       await server.close();
       for (const t of targets) await t.sshd.stop();
       for (const h of homes) removeDir(h);

@@ -1,6 +1,7 @@
 import { createAuditLog, type AuditLog } from '@access/audit';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@access/db';
 import { createAuthority } from './authority/authority.ts';
+import { createGatewayAuthority, GATEWAY_HOST_CERT_TTL } from './gateway/gateway-authority.ts';
 import { createRevocations } from './authority/revocations.ts';
 import type { CaConfig } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -104,10 +105,21 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       gateway: config.gateway,
       userCertMaxTtl: config.userCertMaxTtl,
     });
+    const gateway = createGatewayAuthority({
+      db,
+      audit,
+      keyring,
+      authority,
+      clock,
+      upstreamTtl: config.upstreamCertTtl,
+      hostCertTtl: GATEWAY_HOST_CERT_TTL,
+      gatewayNames: config.gatewayNames,
+    });
     return {
       ...store,
       keyring,
       authority,
+      gateway,
       revocations: createRevocations({ db, audit, clock }),
       tokens: createMachineTokens({ db, audit, clock }),
       userTokens,

@@ -38,6 +38,8 @@ export interface GatewayCa {
   /** The enrolled host a destination (name or exact address) names, or null. */
   findHost(destination: string): Promise<HostInfo | null>;
   authorize(request: {
+    /** The certificate the engineer signed in with: a CA across the network identifies it again itself. */
+    certificate: SshCertificate;
     identity: EngineerIdentity;
     login: string;
     destination: string;

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerCaCommands } from './commands/ca-commands.ts';
 import { registerIdentityCommands } from './commands/identity-commands.ts';
+import { registerGatewayCommand } from './commands/gateway-command.ts';
 import { registerServerCommands } from './commands/server-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import type { CliIo } from './io.ts';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   registerServerCommands(program, io);
+  registerGatewayCommand(program, io);
   registerCaCommands(program, io);
   registerTokenCommands(program, io);
   registerIdentityCommands(program, io);

@@ -25,6 +25,8 @@ export interface EngineerIdentity {
 }
 
 export interface SessionRequest {
+  /** The engineer's certificate, which `identity` was made from. */
+  certificate?: SshCertificate | undefined;
   identity: EngineerIdentity;
   login: string;
   /** What the engineer asked the gateway for: an enrolled host's name, or its exact address. */
@@ -85,6 +87,9 @@ export interface GatewayAuthorityDeps {
 }
 
 const GATEWAY_ACTOR = { kind: 'system' as const, id: 'gateway' };
+
+/** Seconds a host certificate the gateway presents (its own, or a target's) is valid; it renews at half-life. */
+export const GATEWAY_HOST_CERT_TTL = 3600;
 
 export function createGatewayAuthority(deps: GatewayAuthorityDeps): GatewayAuthority {
   const { db, audit, keyring, authority, clock } = deps;

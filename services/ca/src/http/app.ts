@@ -10,6 +10,7 @@ import { meRoutes } from './routes/me-routes.ts';
 import { revocationRoutes } from './routes/revocation-routes.ts';
 import { roleRoutes } from './routes/role-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
+import { gatewayRoutes } from './routes/gateway-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import type { CaServices } from './services.ts';
 
@@ -74,5 +75,6 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(hostRoutes(services));
   await app.register(userRoutes(services));
   await app.register(sessionRoutes(services));
+  await app.register(gatewayRoutes(services));
   return app;
 }

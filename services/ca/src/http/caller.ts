@@ -7,9 +7,12 @@ import { getUser, type User } from '../identity/users.ts';
 import type { CaServices } from './services.ts';
 
 /** Who is calling: a machine token or a person signed in through `access login`. */
+/** What a caller may do: a role's capabilities, or `gateway` for a gateway's machine token. */
+export type CallerCapability = RoleCapability | 'gateway';
+
 export interface Caller {
   actor: AuditActor;
-  capabilities: readonly RoleCapability[];
+  capabilities: readonly CallerCapability[];
   /** Set for people; null for machine tokens. */
   user: User | null;
 }
@@ -20,14 +23,21 @@ declare module 'fastify' {
   }
 }
 
-/** `user`: any signed-in person or machine token; `audit`/`admin`: a capability from a grant (admin tokens hold both). */
-export type Need = 'user' | 'audit' | 'admin';
+/**
+ * `user`: any signed-in person or admin token; `audit`/`admin`: a capability from a grant
+ * (admin tokens hold both); `gateway`: a gateway's token, which holds nothing else.
+ */
+export type Need = 'user' | 'audit' | 'admin' | 'gateway';
 
 async function identify(services: CaServices, secret: string): Promise<Caller | null> {
   if (secret.startsWith('acc_')) {
     const token = await services.tokens.authenticate(secret);
     if (!token) return null;
-    return { actor: { kind: 'token', id: token.id, name: token.description }, capabilities: ['admin', 'audit'], user: null };
+    return {
+      actor: { kind: 'token', id: token.id, name: token.description },
+      capabilities: token.role === 'gateway' ? ['gateway'] : ['admin', 'audit'],
+      user: null,
+    };
   }
   const found = await services.userTokens.authenticate(secret);
   if (!found) return null;
@@ -51,7 +61,9 @@ export function requireCaller(services: CaServices, need: Need) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
     const caller = match ? await identify(services, match[1]!) : null;
-    const missing = caller && need !== 'user' && !caller.capabilities.includes(need) ? need : null;
+    // A gateway token is good for the gateway routes only, not even for what any person may do.
+    const isGateway = caller?.capabilities.includes('gateway') ?? false;
+    const missing = caller && (need === 'user' ? (isGateway ? 'user' : null) : !caller.capabilities.includes(need) ? need : null);
     if (!caller || missing) {
       const reason = !match ? 'no bearer token' : !caller ? 'invalid, expired or revoked token' : `lacks the ${missing} capability`;
       await services.audit.append({

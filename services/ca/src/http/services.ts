@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '@access/db';
 import type { Authority } from '../authority/authority.ts';
 import type { Revocations } from '../authority/revocations.ts';
 import type { CaConfig } from '../config.ts';
+import type { GatewayAuthority } from '../gateway/gateway-authority.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logins } from '../login/logins.ts';
@@ -24,5 +25,7 @@ export interface CaServices {
   /** `access login`: answers ERR_LOGIN_NOT_CONFIGURED when no identity provider is configured. */
   logins: Logins;
   metrics: Metrics;
+  /** What recording gateways ask: who a certificate is, a decision and an upstream certificate per connection. */
+  gateway: GatewayAuthority;
   clock: () => Date;
 }

@@ -4,7 +4,8 @@ import type { Db, MachineTokenRow } from '@access/db';
 import { badRequest, notFound } from '../errors.ts';
 
 /** Roles a machine token can hold. `admin` may use every API of this CA. */
-export const TOKEN_ROLES = ['admin'] as const;
+/** `admin`: the whole API. `gateway`: only what a recording gateway asks (`/v1/gateway/…`). */
+export const TOKEN_ROLES = ['admin', 'gateway'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 const TOKEN_PREFIX = 'acc_';

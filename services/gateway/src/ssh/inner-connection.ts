@@ -84,6 +84,7 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
         now: deps.clock,
         authorize: (sourceAddress) =>
           deps.ca.authorize({
+            certificate: check.certificate,
             identity,
             login,
             destination: outer.host.name,

@@ -137,7 +137,11 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
     // Only a terminal has password prompts with echo off; exec stdin is data, recorded as is.
     const redactor = pty ? createInputRedactor() : null;
     const recordVerdict = (v: RedactionVerdict) => {
-      if (v.marker) r.event('m', v.marker);
+      if (v.marker) {
+        r.event('m', v.marker);
+        // Withheld from the recording, the secret still went to the target: bytes_in counts it.
+        r.count('in', v.redactedBytes);
+      }
       if (v.record) r.event('i', v.record);
     };
     const outText = new StringDecoder('utf8');
@@ -168,7 +172,8 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
     let exit: { status: number | null; signal: string | null; core: boolean; message: string } = { status: null, signal: null, core: false, message: '' };
     let endedBy: string | null = null;
     up.on('exit', (code: number | null, signal?: string, core?: boolean, message?: string) => {
-      exit = { status: typeof code === 'number' ? code : null, signal: signal ?? null, core: core ?? false, message: message ?? '' };
+      // ssh2 reports `SIGTERM`; sessions keep the SSH name (`TERM`, RFC 4254 6.10), as OpenSSH sends it.
+      exit = { status: typeof code === 'number' ? code : null, signal: signal?.replace(/^SIG/, '') ?? null, core: core ?? false, message: message ?? '' };
     });
     // The engineer's EOF goes on to the target; the target's EOF, exit status and close come
     // back only after all of its output was passed on.
