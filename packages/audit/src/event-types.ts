@@ -37,6 +37,7 @@ export const AUDIT_EVENT_CODES = {
   'file.transfer': 'SE2000I',
   'port.forward': 'SE3000I',
   'port.forward.denied': 'SE3001W',
+  'session.recording.read': 'SE4000I',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;

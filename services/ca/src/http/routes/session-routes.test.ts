@@ -80,6 +80,8 @@ describe.each(testDatabaseKinds())('the sessions API, on %s', (kind) => {
     expect(JSON.parse(lines[0]!)).toEqual({ version: 2, width: 120, height: 40, timestamp: 1893492000, env: { TERM: 'xterm-256color' }, title: 'alice@web-1 by alice@example.com' });
     expect(lines.slice(1)).toEqual(['[0.5,"o","$ "]', '[1,"i","exit\\r"]', '[1.2,"o","logout\\r\\n"]', '']);
     expect((await get(`/v1/sessions/${ids['live']}/recording`)).body).toMatch(/^\{"version":2,"width":120,"height":40,.*"title":"deploy@db-1 by bob@example.com"\}\n$/);
+    // Who read which recording is audited.
+    expect((await lastAudit(ca, 'session.recording.read'))?.details).toEqual({ sessionId: ids['live'], user: 'bob@example.com', login: 'deploy', host: 'db-1' });
   });
 
   it('refuses an engineer without the audit capability with 403, and audits it', async () => {

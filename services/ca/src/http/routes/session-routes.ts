@@ -46,6 +46,13 @@ export const sessionRoutes = (services: CaServices): FastifyPluginAsync =>
 
     app.get<{ Params: { id: string } }>('/v1/sessions/:id/recording', read, async (request, reply) => {
       const session = await getSession(db, request.params.id);
+      // Recordings hold what people typed and saw: who read which one is on the record too.
+      await services.audit.append({
+        type: 'session.recording.read',
+        actor: request.caller!.actor,
+        remote: request.ip,
+        details: { sessionId: session.id, user: session.user.email, login: session.login, host: session.host },
+      });
       return reply
         .type('application/x-asciicast')
         .header('cache-control', 'no-store')
