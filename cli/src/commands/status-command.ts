@@ -49,6 +49,10 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
         out(`  roles:       ${view.roles.join(', ') || '-'}`);
         if (view.capabilities.length) out(`  may:         ${view.capabilities.join(', ')}`);
         out(`  valid until: ${view.validBefore}${expired ? ' (expired)' : ` (${Number.isFinite(secondsLeft) ? formatDuration(secondsLeft) : 'no limit'} left)`}`);
+        if (view.gateway && !session?.direct) {
+          const g = view.gateway;
+          out(`  gateway:     ${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}   (ssh -J ${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port} LOGIN@HOST)`);
+        }
         if (!cert) out('  no SSH certificate: your roles grant no login');
       }
       if (expired) {

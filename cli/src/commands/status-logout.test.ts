@@ -23,6 +23,8 @@ describe('access status and access logout', () => {
     io.fetch = () => Promise.reject(new Error('status must not use the network'));
     expect(await access(io, ['status'])).toBe(0);
     expect(io.out()).toMatch(/Signed in as alice@example.com at http:\/\/127\.0\.0\.1:\d+\n {2}logins: +alice\n {2}roles: +engineer\n {2}valid until: \S+ \(7h59m left\)/);
+    // Where ProxyJump goes, for a plain `ssh -J`.
+    expect(io.out()).toMatch(/\n {2}gateway: +\S+:\d+ +\(ssh -J \S+:\d+ LOGIN@HOST\)\n/);
     const json = testIo(home);
     expect(await access(json, ['status', '--json'])).toBe(0);
     const view = JSON.parse(json.out()) as Record<string, unknown>;
