@@ -130,6 +130,13 @@ describe('the gateway decides who reaches what', () => {
     expect(denied.some((e) => e.details['code'] === 'ERR_UNKNOWN_HOST' && String(e.details['destination']).startsWith('db-9'))).toBe(true);
   });
 
+  it('carries only ssh through the jump: another port on an enrolled host is refused', async () => {
+    // `ssh -W` straight at the gateway: what ProxyJump does, to another port.
+    const r = await alice.ssh(['-p', String(stack.gatewayPort), '-W', 'web-1:80', '127.0.0.1']);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/open failed: administratively prohibited: the gateway carries only ssh to web-1/);
+  });
+
   it('refuses a login the person is not granted, saying why', async () => {
     const mark = web1.sshd.logMark();
     const r = await alice.ssh(['gwbob@web-1', 'true']);

@@ -90,6 +90,11 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps): voi
               .catch(() => undefined);
             return rejectWith(reject, `"${destination}" is not an enrolled host; "access ls" lists the hosts you can reach`);
           }
+          const enrolledPort = Number(/:(\d+)$/.exec(host.address)?.[1] ?? 22);
+          if (info.destPort !== 22 && info.destPort !== enrolledPort) {
+            // The jump carries ssh only; anything else is a port forward inside the session.
+            return rejectWith(reject, `the gateway carries only ssh to ${host.name} (port 22); forward other ports inside the session with ssh -L`);
+          }
           const stream = accept();
           serveInnerConnection(stream, { identity: who, forceCommand, clientAddress, host, destination }, deps).catch((error: unknown) => {
             deps.log(`could not serve ${host.name} for ${who.email}: ${(error as Error).message}`);
