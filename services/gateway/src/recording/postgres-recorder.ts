@@ -88,8 +88,8 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
   const timer = setInterval(() => void flush(), deps.flushIntervalMs);
   timer.unref();
 
-  function append(s: Live, code: EventCode, data: string): void {
-    const bytes = Buffer.byteLength(data);
+  function append(s: Live, code: EventCode, data: string, wireBytes?: number): void {
+    const bytes = wireBytes ?? Buffer.byteLength(data);
     if (code === 'i') s.bytesIn += bytes;
     else if (code === 'o' || code === 'e') s.bytesOut += bytes;
     s.dirty = true;
@@ -164,7 +164,10 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
       live.set(id, s);
       const session: RecordingSession = {
         id,
-        event: (code, data) => append(s, code, data),
+        event: (code, data, bytes) => append(s, code, data, bytes),
+        get recordsContent() {
+          return !s.truncated;
+        },
         count(direction, bytes) {
           if (direction === 'in') s.bytesIn += bytes;
           else s.bytesOut += bytes;

@@ -26,8 +26,14 @@ export interface SessionEnd {
 /** One session being recorded: events are buffered and flushed at least once a second. */
 export interface RecordingSession {
   readonly id: string;
-  /** Appends an event stamped with the time since the session started. */
-  event(code: EventCode, data: string): void;
+  /**
+   * Appends an event stamped with the time since the session started. `bytes` is how many
+   * bytes it stands for on the wire (the text may be longer: bytes that are not UTF-8 are
+   * stored as U+FFFD); without it, the text's UTF-8 length.
+   */
+  event(code: EventCode, data: string, bytes?: number): void;
+  /** False once the recording reached its size limit: callers then only `count`. */
+  readonly recordsContent: boolean;
   /** Counts bytes that passed without being recorded as events (file transfers). */
   count(direction: 'in' | 'out', bytes: number): void;
   /** Flushes what is left, marks the session ended and audits `session.end`. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session, TerminalModes } from 'ssh2';
 import type { RolePermissions, SessionKind } from '@access/db';
@@ -102,6 +103,9 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
         void recordingReady.then((r) => r.end({ exitStatus: null, exitSignal: null, reason: `the target refused it: ${err.message}` })).catch(() => undefined);
         return reject();
       }
+      // Exit status and close can come before the recording is ready (`ssh host true`):
+      // they are events, told once, so they are caught from the start.
+      const early = watchEnd(channel);
       recordingReady.then(
         (r) => {
           recording = r;
@@ -113,7 +117,7 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
             return;
           }
           for (const name of pendingSignals) channel.signal(name);
-          connect(r, channel, engineerChannel, effectiveKind, effective);
+          connect(r, channel, engineerChannel, effectiveKind, effective, early);
         },
         (error: unknown) => {
           // Without a recording there is no session: deny rather than carry it unrecorded.
@@ -129,7 +133,7 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
   session.on('exec', (accept, reject, info) => start('exec', info.command, accept, reject));
   session.on('subsystem', (accept, reject, info) => start('subsystem', info.name, accept, reject));
 
-  function connect(r: RecordingSession, up: ClientChannel, down: ServerChannel, kind: SessionKind, command: string | null): void {
+  function connect(r: RecordingSession, up: ClientChannel, down: ServerChannel, kind: SessionKind, command: string | null, early: UpstreamEnd): void {
     const scp = kind === 'exec' && command !== null ? parseScpCommand(command) : null;
     const sftp = kind === 'subsystem' && command === 'sftp' ? createSftpTracker((t) => ctx.onTransfer(r.id, t)) : null;
     const scpTracker = scp ? createScpTracker(scp.direction, (t) => ctx.onTransfer(r.id, t)) : null;
@@ -148,33 +152,41 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
     const errText = new StringDecoder('utf8');
     const inText = new StringDecoder('utf8');
 
+    // Without a terminal, a stream that turns out binary (`tar c . | ssh host tar x`,
+    // `cat app.tgz`) is counted from then on, not decoded: asciicast holds text, and decoding
+    // binary is most of the gateway's work on a bulk transfer.
+    const binary = { in: false, out: false, err: false };
+    const asText = (stream: keyof typeof binary, chunk: Buffer): boolean => {
+      if (!r.recordsContent || binary[stream]) return false;
+      if (pty || !looksBinary(chunk)) return true;
+      binary[stream] = true;
+      r.event('m', `binary ${stream === 'in' ? 'input' : stream === 'out' ? 'output' : 'stderr'}: from here on only its byte count is recorded`);
+      return false;
+    };
+
     pump(down, up, (chunk) => {
       if (sftp) sftp.fromClient(chunk);
       if (scpTracker) scpTracker.fromClient(chunk);
-      if (!recordsContent) return r.count('in', chunk.length);
+      if (!recordsContent || !asText('in', chunk)) return r.count('in', chunk.length);
       const text = inText.write(chunk);
-      if (!redactor) return r.event('i', text);
+      if (!redactor) return r.event('i', text, chunk.length);
       recordVerdict(redactor.input(text));
     });
     pump(up, down, (chunk) => {
       if (sftp) sftp.fromServer(chunk);
       if (scpTracker) scpTracker.fromServer(chunk);
-      if (!recordsContent) return r.count('out', chunk.length);
+      if (!recordsContent || !asText('out', chunk)) return r.count('out', chunk.length);
       const text = outText.write(chunk);
       if (redactor) recordVerdict(redactor.output(text));
-      r.event('o', text);
+      r.event('o', text, chunk.length);
     });
     pump(up.stderr, down.stderr, (chunk) => {
-      if (!recordsContent) return r.count('out', chunk.length);
-      r.event('e', errText.write(chunk));
+      if (!recordsContent || !asText('err', chunk)) return r.count('out', chunk.length);
+      r.event('e', errText.write(chunk), chunk.length);
     });
 
-    let exit: { status: number | null; signal: string | null; core: boolean; message: string } = { status: null, signal: null, core: false, message: '' };
+    const exit = early.exit;
     let endedBy: string | null = null;
-    up.on('exit', (code: number | null, signal?: string, core?: boolean, message?: string) => {
-      // ssh2 reports `SIGTERM`; sessions keep the SSH name (`TERM`, RFC 4254 6.10), as OpenSSH sends it.
-      exit = { status: typeof code === 'number' ? code : null, signal: signal?.replace(/^SIG/, '') ?? null, core: core ?? false, message: message ?? '' };
-    });
     // The engineer's EOF goes on to the target; the target's EOF, exit status and close come
     // back only after all of its output was passed on.
     down.on('end', () => up.end());
@@ -218,13 +230,22 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
         }
         down.close();
       };
-      if (down.writableLength > 0) down.once('drain', send);
-      else send();
+      // The exit status goes after all output. 'drain' comes only after a write that returned
+      // false, and output can wait for the engineer's window below the high-water mark: an
+      // empty write's callback runs once everything written before it has gone out.
+      const pending = [down, down.stderr].filter((w) => w.writableLength > 0);
+      let waiting = pending.length;
+      if (waiting === 0) send();
+      for (const w of pending) {
+        w.write(Buffer.alloc(0), () => {
+          if (--waiting === 0) send();
+        });
+      }
       void r
         .end({ exitStatus: exit.status, exitSignal: exit.signal, reason: endedBy })
         .catch((error: unknown) => ctx.log(`could not end the recording of ${r.id}: ${(error as Error).message}`));
     };
-    up.once('close', () => {
+    early.onClose(() => {
       upClosed = true;
       maybeFinish();
     });
@@ -237,6 +258,42 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       up.close();
     });
   }
+}
+
+/** A NUL byte, or bytes that are not UTF-8 (beyond a character cut at the chunk's end). */
+function looksBinary(chunk: Buffer): boolean {
+  if (chunk.includes(0)) return true;
+  if (isUtf8(chunk)) return false;
+  for (let cut = 1; cut <= 3 && cut < chunk.length; cut++) if (isUtf8(chunk.subarray(0, chunk.length - cut))) return false;
+  return true;
+}
+
+interface UpstreamEnd {
+  /** Filled in when the target reports how the command ended. */
+  exit: { status: number | null; signal: string | null; core: boolean; message: string };
+  /** Runs `f` once the target closed the channel (at once if it already has). */
+  onClose(f: () => void): void;
+}
+
+function watchEnd(up: ClientChannel): UpstreamEnd {
+  const end: UpstreamEnd & { closed: boolean; waiting: Array<() => void> } = {
+    exit: { status: null, signal: null, core: false, message: '' },
+    closed: false,
+    waiting: [],
+    onClose(f) {
+      if (end.closed) f();
+      else end.waiting.push(f);
+    },
+  };
+  up.on('exit', (code: number | null, signal?: string, core?: boolean, message?: string) => {
+    // ssh2 reports `SIGTERM`; sessions keep the SSH name (`TERM`, RFC 4254 6.10), as OpenSSH sends it.
+    Object.assign(end.exit, { status: typeof code === 'number' ? code : null, signal: signal?.replace(/^SIG/, '') ?? null, core: core ?? false, message: message ?? '' });
+  });
+  up.once('close', () => {
+    end.closed = true;
+    for (const f of end.waiting.splice(0)) f();
+  });
+  return end;
 }
 
 function ptyWindow(pty: PtyRequest) {
