@@ -154,31 +154,8 @@ export interface User {
   lockReason: string | null;
 }
 
-/** A session the gateway recorded (`GET /v1/sessions`, needs audit). */
-export interface Session {
-  id: string;
-  connectionId: string;
-  user: { id: string; email: string };
-  login: string;
-  host: string;
-  hostAddress: string;
-  clientAddress: string | null;
-  kind: 'shell' | 'exec' | 'subsystem';
-  command: string | null;
-  term: string | null;
-  cols: number | null;
-  rows: number | null;
-  status: 'live' | 'ended' | 'interrupted';
-  startedAt: string;
-  endedAt: string | null;
-  exitStatus: number | null;
-  exitSignal: string | null;
-  endReason: string | null;
-  bytesIn: number;
-  bytesOut: number;
-  recordedUntil: string | null;
-  recordingTruncated: boolean;
-}
+/** A session the gateway recorded (`GET /v1/sessions`, needs audit): the recording package's shape. */
+export type { SessionMetadata as Session } from '@access/recording';
 
 /** `GET /v1/sessions` query: times are ISO strings with a zone; `before` a session id or a time. */
 export interface SessionFilter {

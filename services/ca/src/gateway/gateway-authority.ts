@@ -2,6 +2,7 @@ import type { AuditLog } from '@access/audit';
 import type { Db, RolePermissions } from '@access/db';
 import { fingerprint, formatPublicKey, parsePublicKey, type SshCertificate, type SshPublicKey } from '@access/sshcert';
 import { sql } from 'kysely';
+import type { EngineerIdentity, GatewayCa, SessionGrant, SessionRequest } from '@access/gateway';
 import type { Authority } from '../authority/authority.ts';
 import { AccessError, forbidden } from '../errors.ts';
 import { resolveAccess } from '../identity/access-resolver.ts';
@@ -12,65 +13,13 @@ import { NO_PERMISSIONS, PERMISSION_NAMES, toRole } from '../identity/role-input
 import { getUser } from '../identity/users.ts';
 import type { Keyring } from '../keys/keyring.ts';
 
-/** The person behind a user certificate the gateway was shown. */
-export interface EngineerIdentity {
-  userId: string;
-  email: string;
-  serial: string;
-  /** The logins the certificate names. */
-  principals: string[];
-  /** The certificate's extensions: what it permits, on top of what roles permit. */
-  extensions: string[];
-  validBefore: Date;
-}
-
-export interface SessionRequest {
-  /** The engineer's certificate, which `identity` was made from. */
-  certificate?: SshCertificate | undefined;
-  identity: EngineerIdentity;
-  login: string;
-  /** What the engineer asked the gateway for: an enrolled host's name, or its exact address. */
-  destination: string;
-  /** Shared by every channel of this ssh connection; named in the upstream certificate's key id. */
-  connectionId: string;
-  /** The gateway's key that will sign in to the target. */
-  upstreamPublicKey: string;
-  /** The address the target sees the gateway connect from (the certificate's source-address). */
-  sourceAddress: string;
-  clientAddress: string | null;
-}
-
-/** What the gateway may do for one connection. */
-export interface SessionGrant {
-  host: Host;
-  login: string;
-  /** The roles that give this login on this host, OR-ed, and limited by the certificate's extensions. */
-  permissions: RolePermissions;
-  roles: string[];
-  upstreamCertificate: string;
-  upstreamSerial: string;
-  validBefore: Date;
-}
-
 /**
- * What the gateway asks of the CA. The gateway checks signatures and validity itself (it has
- * the public CA keys); the CA answers who the person is, whether they may still act, and
- * signs only what their own grants allow.
+ * What the gateway asks of the CA (the gateway package's `GatewayCa`). The gateway checks
+ * signatures and validity itself (it has the public CA keys); the CA answers who the person
+ * is, whether they may still act, and signs only what their own grants allow.
  */
-export interface GatewayAuthority {
-  trustedKeys(kind: 'user' | 'host'): Promise<SshPublicKey[]>;
-  /** Throws 403 ERR_CERT_UNKNOWN, ERR_CERT_REVOKED or ERR_USER_LOCKED. */
-  identify(certificate: SshCertificate): Promise<EngineerIdentity>;
-  /** Throws AccessError with a one-line reason (and audits `session.denied`). */
-  authorize(request: SessionRequest): Promise<SessionGrant>;
-  /** The enrolled host a destination (a name, or an exact address) names, or null. */
-  findHost(destination: string): Promise<Host | null>;
-  /**
-   * A short-lived host certificate for the gateway to present: for an enrolled host's name
-   * (while it terminates a session for it) or for the gateway's own names.
-   */
-  hostCertificate(names: readonly string[], publicKey: string): Promise<{ certificate: string; validBefore: Date }>;
-}
+export type GatewayAuthority = GatewayCa;
+export type { EngineerIdentity, SessionGrant, SessionRequest };
 
 export interface GatewayAuthorityDeps {
   db: Db;

@@ -2,13 +2,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseCertificate, verifyCertificate, type SshCertificate } from '@access/sshcert';
 import { badRequest, forbidden, notFound } from '../../errors.ts';
 import type { EngineerIdentity, SessionGrant } from '../../gateway/gateway-authority.ts';
-import type { Host } from '../../identity/hosts.ts';
+import type { HostInfo } from '@access/gateway';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
 import { objectBody, text, textList } from './request-input.ts';
 
 export const identityJson = (i: EngineerIdentity) => ({ ...i, validBefore: i.validBefore.toISOString() });
-const hostJson = (h: Host) => ({ name: h.name, address: h.address, labels: h.labels });
+const hostJson = (h: HostInfo) => ({ name: h.name, address: h.address, labels: h.labels });
 const grantJson = (g: SessionGrant) => ({ ...g, host: hostJson(g.host), validBefore: g.validBefore.toISOString() });
 
 /**
