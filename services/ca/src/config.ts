@@ -65,8 +65,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
   if (credentialsDir && !isAbsolute(credentialsDir)) throw new ConfigError('CREDENTIALS_DIRECTORY must be an absolute path');
   const publicUrl = parsePublicUrl(env['ACCESS_PUBLIC_URL'] || `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const sshAddr = flags.sshAddr === false ? null : parseHostPort(flags.sshAddr || env['ACCESS_SSH_ADDR'] || DEFAULT_GATEWAY_ADDR, '--ssh-addr');
-  const gateway = env['ACCESS_GATEWAY_ADDR'] ? parseHostPort(env['ACCESS_GATEWAY_ADDR'], 'ACCESS_GATEWAY_ADDR') : (sshAddr ?? parseHostPort(DEFAULT_GATEWAY_ADDR, 'ACCESS_GATEWAY_ADDR'));
-  const gatewayNames = [...new Set([gateway.host, ...(env['ACCESS_GATEWAY_NAMES'] ?? '').split(',').map((n) => n.trim()).filter(Boolean)])];
+  const { gateway, names: gatewayNames } = advertisedGateway(env, sshAddr ?? parseHostPort(DEFAULT_GATEWAY_ADDR, '--ssh-addr'));
   return {
     dataDir,
     databaseUrl: databaseUrl || undefined,
@@ -90,6 +89,16 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
     gatewayNames,
     upstreamCertTtl: durationSetting(env, 'ACCESS_UPSTREAM_CERT_TTL', '5m'),
   };
+}
+
+/**
+ * How engineers dial the gateway (ACCESS_GATEWAY_ADDR, else where it listens) and the names
+ * its host certificate carries: that host, plus ACCESS_GATEWAY_NAMES.
+ */
+export function advertisedGateway(env: NodeJS.ProcessEnv, listening: { host: string; port: number }): { gateway: { host: string; port: number }; names: string[] } {
+  const gateway = env['ACCESS_GATEWAY_ADDR'] ? parseHostPort(env['ACCESS_GATEWAY_ADDR'], 'ACCESS_GATEWAY_ADDR') : listening;
+  const extra = (env['ACCESS_GATEWAY_NAMES'] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  return { gateway, names: [...new Set([gateway.host, ...extra])] };
 }
 
 function parsePublicUrl(value: string): string {

@@ -122,7 +122,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     connectTimeoutMs: config.connectTimeoutMs,
     log,
     names: config.names,
-    sshDebug: process.env['ACCESS_GATEWAY_SSH_DEBUG'] === '1',
   };
   const sockets = new Set<Socket>();
   const server: NetServer = createServer((socket) => {

@@ -26,8 +26,6 @@ export interface InnerDeps {
   clock: () => Date;
   connectTimeoutMs: number;
   log: (line: string) => void;
-  /** ssh2's protocol trace in the log (ACCESS_GATEWAY_SSH_DEBUG=1); never on in production. */
-  sshDebug?: boolean;
 }
 
 export interface OuterInfo {
@@ -49,7 +47,7 @@ export const newConnectionId = () => `con_${randomBytes(8).toString('hex')}`;
  */
 export async function serveInnerConnection(stream: Duplex, outer: OuterInfo, deps: InnerDeps): Promise<void> {
   const hostKey = await deps.hostKeys.forNames([outer.host.name]);
-  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS }, ...(deps.sshDebug ? { debug: (m: string) => deps.log(`inner ${m}`) } : {}) } as never);
+  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
   server.on('connection', (client: Connection) => handle(client, outer, deps));
   server.injectSocket(stream as never);
 }

@@ -5,6 +5,7 @@ import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
 import { checkCertificateAuth } from './certificate-auth.ts';
 import { serveInnerConnection, type InnerDeps } from './inner-connection.ts';
+import { plainAddress } from './upstream-dialer.ts';
 
 export interface OuterDeps extends InnerDeps {
   /** The names engineers dial the gateway by; its host certificate names them. */
@@ -24,7 +25,7 @@ const GATEWAY_HELP = [
  */
 export async function serveOuterConnection(socket: Socket, deps: OuterDeps): Promise<void> {
   socket.setNoDelay(true);
-  const clientAddress = (socket.remoteAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+  const clientAddress = plainAddress(socket.remoteAddress ?? '');
   const hostKey = await deps.hostKeys.forNames(deps.names);
   const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
   server.on('connection', (client: Connection) => handle(client, clientAddress, deps));

@@ -31,7 +31,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
 }
 
-const plainAddress = (address: string) => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+/** `::ffff:10.0.0.5` → `10.0.0.5`: an IPv4 peer on a dual-stack socket, as people and certificates write it. */
+export const plainAddress = (address: string) => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 
 /**
  * Signs in to a target as `login` with a certificate from the upstream CA, made for this

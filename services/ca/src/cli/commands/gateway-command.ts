@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createAuditLog } from '@access/audit';
 import { openDatabase } from '@access/db';
 import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway } from '@access/gateway';
-import { ConfigError, DEFAULT_GATEWAY_ADDR, parseHostPort } from '../../config.ts';
+import { advertisedGateway, ConfigError, DEFAULT_GATEWAY_ADDR, parseHostPort } from '../../config.ts';
 import { readSecretFile } from '../../oidc/secret-file.ts';
 import { say, type CliIo, type GlobalOptions } from '../io.ts';
 
@@ -37,8 +37,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       if (!tokenFile) throw new ConfigError('give --token-file with a token from "access-server token create --role gateway" (tokens are never read from the environment)');
       const token = readSecretFile(tokenFile).trim();
       const sshAddr = parseHostPort(flags.sshAddr ?? io.env['ACCESS_SSH_ADDR'] ?? DEFAULT_GATEWAY_ADDR, '--ssh-addr');
-      const advertised = io.env['ACCESS_GATEWAY_ADDR'] ? parseHostPort(io.env['ACCESS_GATEWAY_ADDR'], 'ACCESS_GATEWAY_ADDR') : sshAddr;
-      const names = [...new Set([advertised.host, ...(io.env['ACCESS_GATEWAY_NAMES'] ?? '').split(',').map((n) => n.trim()).filter(Boolean)])];
+      const { names } = advertisedGateway(io.env, sshAddr);
 
       const database = await openDatabase({ url: databaseUrl });
       const clock = () => new Date();
