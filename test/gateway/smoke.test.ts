@@ -15,7 +15,6 @@ describe('gateway smoke', () => {
 
   it('runs a command on the target as the granted login', { timeout: 90_000 }, async () => {
     const r = await alice.ssh(['gwalice@web-1', 'id -un; echo err >&2; exit 3']);
-    console.log(r, stack.log.join('\n'));
     expect(r.stdout).toBe('gwalice\n');
     expect(r.stderr).toContain('err');
     expect(r.code).toBe(3);
