@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI's browser code, served as-is: browser globals, no Node ones needed.
+    files: ['services/ca/src/ui/assets/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', requestAnimationFrame: 'readonly', HTMLElement: 'readonly', HTMLLinkElement: 'readonly' } },
+  },
+  {
     files: ['migrations/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -17,6 +17,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
  */
 const QUICK_ARGS: Readonly<Record<string, readonly string[]>> = {
   'fuzz-sshcert.ts': ['20000'],
+  'audit.ts': ['quick'],
   'audit-append.ts': ['500'],
   'login.ts': ['50'],
   'gateway.ts': ['quick'],

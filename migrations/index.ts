@@ -4,6 +4,10 @@ import * as identity from './0002_identity.ts';
 import * as userTokens from './0003_user_tokens.ts';
 import * as logins from './0004_logins.ts';
 import * as sessions from './0005_sessions.ts';
+import * as webUi from './0006_web_ui.ts';
+import * as auditSearch from './0007_audit_search.ts';
+import * as sessionSearch from './0008_session_search.ts';
+import * as grantUse from './0009_grant_use.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +16,8 @@ export const migrations: Record<string, Migration> = {
   '0003_user_tokens': userTokens,
   '0004_logins': logins,
   '0005_sessions': sessions,
+  '0006_web_ui': webUi,
+  '0007_audit_search': auditSearch,
+  '0008_session_search': sessionSearch,
+  '0009_grant_use': grantUse,
 };

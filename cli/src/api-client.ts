@@ -1,7 +1,7 @@
 import type {
   Grant, GrantFilter, GrantInput, Host, HostChange, HostInput, LoginResult, LoginStartInput, LoginStarted, Me, MyHost, PollOutcome, Role, RoleChange, RoleInput,
 } from './api-types.ts';
-import type { Session, SessionFilter, User } from './api-types.ts';
+import type { AuditExportDownload, AuditExportQuery, Session, SessionFilter, User } from './api-types.ts';
 import { ApiError, UnreachableError } from './errors.ts';
 
 /** Where the bearer token came from: it decides what an HTTP 401 tells the person to do. */
@@ -162,4 +162,47 @@ export class ApiClient {
     const query = q.toString();
     return (await this.json<{ sessions: Session[] }>('GET', `/v1/sessions${query ? `?${query}` : ''}`)).sessions;
   }
+
+  /** The signed audit export (a tar), streamed to the caller as it arrives. */
+  async auditExport(query: AuditExportQuery): Promise<AuditExportDownload> {
+    const q = new URLSearchParams({ format: query.format, sessions: String(query.sessions) });
+    if (query.since !== undefined) q.set('since', query.since);
+    if (query.until !== undefined) q.set('until', query.until);
+    const res = await this.download(`/v1/audit/export?${q.toString()}`, 'application/x-tar');
+    const count = Number(res.headers.get('x-access-audit-count') ?? NaN);
+    const filename = /filename="([^"/\\]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? null;
+    return { body: res.body ?? emptyBody(), filename, count: Number.isSafeInteger(count) ? count : null };
+  }
+
+  /**
+   * A GET whose body may be large: the timeout covers waiting for the answer to start, not
+   * the download. Errors are reported as by `call`.
+   */
+  private async download(path: string, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { accept };
+    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
+    const started = new AbortController();
+    const timer = setTimeout(() => started.abort(Object.assign(new Error('no answer in time'), { name: 'TimeoutError' })), this.options.timeoutMs ?? 30_000);
+    let res: Response;
+    try {
+      res = await this.options.fetch(`${this.server}${path}`, { method: 'GET', headers, signal: started.signal, redirect: 'error' });
+    } catch (error) {
+      throw new UnreachableError(this.server, started.signal.aborted ? started.signal.reason : error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status < 400) return res;
+    const text = await res.text();
+    let error: { code?: unknown; message?: unknown } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: typeof error }).error;
+    } catch {
+      // not JSON (a proxy's error page): described by its status below
+    }
+    const code = typeof error?.code === 'string' ? error.code : `HTTP_${res.status}`;
+    const message = typeof error?.message === 'string' ? error.message : `the server answered ${res.status} ${res.statusText}`.trim();
+    throw new ApiError(res.status, code, message, nextStep(res.status, code, this.options.tokenSource ?? 'none'));
+  }
 }
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}

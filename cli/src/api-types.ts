@@ -167,3 +167,20 @@ export interface SessionFilter {
   limit?: number | undefined;
   before?: string | undefined;
 }
+
+/** `GET /v1/audit/export` query (needs audit): times are ISO strings with a zone. */
+export interface AuditExportQuery {
+  since?: string | undefined;
+  until?: string | undefined;
+  format: 'jsonl' | 'csv';
+  sessions: boolean;
+}
+
+/** The export as it arrives: a tar, streamed, never held whole. */
+export interface AuditExportDownload {
+  body: AsyncIterable<Uint8Array>;
+  /** From Content-Disposition. */
+  filename: string | null;
+  /** Records in the export (x-access-audit-count), for progress. */
+  count: number | null;
+}

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerGrantCommands } from './commands/grant-commands.ts';
 import { registerHostCommands } from './commands/host-commands.ts';
 import { registerHostsViewCommands } from './commands/hosts-view-commands.ts';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   registerSessionCommands(program, io);
   registerPlayCommand(program, io);
   registerLockCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }
 

@@ -66,7 +66,7 @@ describe('access sessions export', () => {
   it('says how to find session ids when the server knows no such session', async () => {
     const r = await run(['sessions', 'export', 'ses_ffffffffffffffffffff', '--format', 'text']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('error: no session ses_ffffffffffffffffffff (ERR_UNKNOWN_SESSION, HTTP 404)\n"access sessions ls" lists sessions with their ids (the ones your roles let you audit).\n');
+    expect(r.err).toBe('error: no session ses_ffffffffffffffffffff (ERR_UNKNOWN_SESSION, HTTP 404)\n"access sessions ls" lists sessions with their ids (your own, or everyone\'s with the audit capability).\n');
   });
 
   it('refuses what is not a session id without asking the server', async () => {

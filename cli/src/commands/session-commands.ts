@@ -4,9 +4,9 @@ import { EXPORT_FORMATS, exportSession, readRecording, RecordingError, type Cast
 import type { ApiClient } from '../api-client.ts';
 import type { Session } from '../api-types.ts';
 import { ApiError, CliError } from '../errors.ts';
-import { say, type CliIo } from '../io.ts';
+import { printJson, say, type CliIo } from '../io.ts';
 import { registerSessionsLs } from './sessions-ls-command.ts';
-import { signedIn, type ServerOption } from './command-context.ts';
+import { apiOptions, signedIn, type ServerOption } from './command-context.ts';
 
 const SESSION_ID = /^ses_[0-9a-f]{20}$/;
 const FIND_IDS = '"access sessions ls" lists sessions with their ids';
@@ -26,7 +26,7 @@ export async function fetchRecordedSession(api: ApiClient, id: string): Promise<
   try {
     [session, text] = await Promise.all([api.getSession(id), api.getSessionRecording(id)]);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) throw new CliError('ERR_UNKNOWN_SESSION', `${error.message}\n${FIND_IDS} (the ones your roles let you audit).`, { cause: error });
+    if (error instanceof ApiError && error.status === 404) throw new CliError('ERR_UNKNOWN_SESSION', `${error.message}\n${FIND_IDS} (your own, or everyone's with the audit capability).`, { cause: error });
     throw error;
   }
   try {
@@ -53,7 +53,7 @@ interface ExportFlags extends ServerOption {
 function registerSessionsExport(sessions: Command, io: CliIo): void {
   sessions
     .command('export <session-id>')
-    .description('export a session\'s recording: asciicast v2 for any player, plain text to read, or JSON with everything (needs the audit capability)')
+    .description('export a session\'s recording: asciicast v2 for any player, plain text to read, or JSON with everything (your own, or any with the audit capability)')
     .addOption(new Option('--format <format>', 'cast: asciicast v2 (stderr merged into output); text: who/where/when, then the output as text; json: { session, header, events }').choices(EXPORT_FORMATS).makeOptionMandatory())
     .option('--output <file>', 'write to this file (created 0600: a recording can hold secrets) instead of stdout')
     .option('--server <url>', 'the access server (env ACCESS_SERVER; default: the one you logged in to)')
@@ -74,11 +74,32 @@ function registerSessionsExport(sessions: Command, io: CliIo): void {
     });
 }
 
-/** The `sessions` group: recorded sessions, for auditors. */
+interface TerminateFlags extends ServerOption {
+  reason?: string;
+  json?: boolean;
+}
+
+function registerSessionsTerminate(sessions: Command, io: CliIo): void {
+  apiOptions(sessions.command('terminate <session-id>'))
+    .description('end a live session now (needs admin): the engineer sees the reason, the gateway ends the connection carrying it; audited')
+    .option('--reason <text>', 'why, for the engineer and the audit log (at most 200 characters)')
+    .action(async (id: string, o: TerminateFlags) => {
+      if (!SESSION_ID.test(id)) throw new CliError('ERR_USAGE', `"${id.slice(0, 40)}" is not a session id: one looks like ses_ and 20 hex digits; "access sessions ls --status live" lists live sessions`);
+      const reason = o.reason?.trim();
+      const { body } = await signedIn(io, o).api.call('POST', `/v1/sessions/${id}/terminate`, reason ? { reason } : {});
+      if (o.json) return printJson(io, body);
+      const s = body as Session;
+      say(io)(`asked the gateway to end ${s.id} (${s.user.email}: ${s.login}@${s.host}); it ends within a second: "access sessions ls --user ${s.user.email}" shows it ended`);
+    });
+}
+
+/** The `sessions` group: recorded sessions, your own or (with the audit capability) everyone's. */
 export function registerSessionCommands(program: Command, io: CliIo): void {
-  const sessions = program.command('sessions').description('recorded sessions: list and export them (needs the audit capability); "access play" replays one');
+  const sessions = program.command('sessions').description('recorded sessions: list and export them (your own; everyone\'s with the audit capability), end a live one (admin); "access play" replays one');
   // ── sessions ls ── lives in sessions-ls-command.ts.
   registerSessionsLs(sessions, io);
   // ── sessions export ──
   registerSessionsExport(sessions, io);
+  // ── sessions terminate ──
+  registerSessionsTerminate(sessions, io);
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Session } from '../api-types.ts';
 import { CliError } from '../errors.ts';
 import { formatDuration, parseDuration } from '../format/duration.ts';
@@ -10,6 +10,9 @@ interface LsFlags extends ServerOption {
   json?: boolean;
   user?: string;
   host?: string;
+  login?: string;
+  status?: string;
+  grep?: string;
   since?: string;
   until?: string;
   live?: boolean;
@@ -57,18 +60,25 @@ export function sessionsTable(sessions: readonly Session[], now: Date): string {
 /** `access sessions ls`, on the `sessions` command group (which session-commands.ts creates). */
 export function registerSessionsLs(sessions: Command, io: CliIo): void {
   apiOptions(sessions.command('ls'))
-    .description('list recorded sessions, newest first (needs the audit capability)')
+    .description('list recorded sessions, newest first: your own, or everyone\'s with the audit capability')
     .option('--user <email>', 'only sessions of this person')
     .option('--host <name>', 'only sessions on this host')
+    .option('--login <login>', 'only sessions as this login on the target')
+    .addOption(new Option('--status <status>', 'only sessions in this state').choices(['live', 'ended', 'interrupted']))
+    .option('--grep <words>', 'only sessions whose transcript has these words, as a web search takes them: deploy failed, "exact phrase", nginx or apache, -staging')
     .option('--since <time>', 'only sessions started since: a duration ago (2h, 3d) or a time (2030-01-31T09:00, local unless it has a zone)')
     .option('--until <time>', 'only sessions started before this (same forms as --since)')
     .option('--live', 'only sessions still running')
     .option('--limit <n>', `at most this many (1-${MAX_LIMIT}, default 100)`)
     .action(async (o: LsFlags) => {
       const now = io.now();
+      // login, status and text go on as query parameters like the rest (the client sends every field).
       const filter = {
         user: o.user,
         host: o.host,
+        login: o.login,
+        status: o.status,
+        text: o.grep,
         since: o.since === undefined ? undefined : pointInTime(o.since, now, '--since'),
         until: o.until === undefined ? undefined : pointInTime(o.until, now, '--until'),
         live: o.live ? true : undefined,

@@ -1,7 +1,7 @@
 /**
  * Every audit event has a stable type and a stable code, grouped by area (CA = certificate
  * authority, TK = machine tokens, AU = authentication, US = users, RB = roles and grants,
- * HS = hosts, LG = `access login`, SE = gateway sessions). Admin changes carry `before` and `after` in their details. The last letter is
+ * HS = hosts, LG = `access login`, SE = gateway sessions, AD = the audit log itself). Admin changes carry `before` and `after` in their details. The last letter is
  * the severity: I = information, W = warning. Downstream tools key on the codes, so a published code
  * never changes and is never reused; a new event gets a new code.
  */
@@ -38,6 +38,7 @@ export const AUDIT_EVENT_CODES = {
   'port.forward': 'SE3000I',
   'port.forward.denied': 'SE3001W',
   'session.recording.read': 'SE4000I',
+  'audit.exported': 'AD1000I',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_CODES;

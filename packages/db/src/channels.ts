@@ -19,6 +19,19 @@ export interface LockNotice {
   reason: string | null;
 }
 
+/**
+ * Also on LOCKS_CHANNEL: an admin terminated one live session. The gateway carrying it ends
+ * the ssh connection it belongs to; the others find no such session and ignore it.
+ */
+export interface TerminateNotice {
+  kind: 'terminate';
+  sessionId: string;
+  /** The gateway that recorded the session as live, for logs. */
+  gatewayId: string;
+  /** The admin's reason; null when none was given. */
+  reason: string | null;
+}
+
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A channel name refused before it reaches SQL. */

@@ -135,6 +135,8 @@ export interface GrantsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
   revoked_at: Timestamp | null;
   revoked_by: string | null;
+  /** The last `access login` this grant contributed to; null: never used. */
+  last_used_at: Timestamp | null;
 }
 
 export interface HostsTable {
@@ -230,6 +232,21 @@ export interface SessionsTable {
   /** The time of the last flushed recording chunk. */
   recorded_until: Timestamp | null;
   recording_truncated: ColumnType<boolean, boolean | undefined, boolean>;
+  /** When its transcript was stored; null while live or waiting for one (0008). */
+  transcribed_at: Timestamp | null;
+}
+
+/** A session's recording as plain text, for reading and full-text search (0008). */
+export interface SessionTranscriptsTable {
+  session_id: string;
+  /** The command line, then the output as text: at most 1 MiB. */
+  text: string;
+  /** `tsvector` ('simple') over the first `searchable_chars` of `text`; written with SQL only. */
+  search: ColumnType<string, never, never>;
+  searchable_chars: ColumnType<number, number | undefined, number>;
+  /** The recording held more than the transcript keeps. */
+  truncated: boolean;
+  created_at: Timestamp;
 }
 
 export interface SessionChunksTable {
@@ -242,6 +259,27 @@ export interface SessionChunksTable {
   /** Seconds from the session start of the chunk's last event. */
   last_time: number;
   created_at: Timestamp;
+}
+
+export interface WebSessionsTable {
+  /** `wbs_` and 16 hex digits. */
+  id: string;
+  /** SHA-256 (hex) of the cookie's secret; the secret itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  remote: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface WebSigninsTable {
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  remote: string | null;
+  expires_at: Timestamp;
 }
 
 export interface Database {
@@ -260,6 +298,9 @@ export interface Database {
   gateways: GatewaysTable;
   sessions: SessionsTable;
   session_chunks: SessionChunksTable;
+  session_transcripts: SessionTranscriptsTable;
+  web_sessions: WebSessionsTable;
+  web_signins: WebSigninsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -276,3 +317,4 @@ export type HostRow = Selectable<HostsTable>;
 export type LoginRow = Selectable<LoginsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type SessionChunkRow = Selectable<SessionChunksTable>;
+export type SessionTranscriptRow = Selectable<SessionTranscriptsTable>;

@@ -14,6 +14,10 @@ export { parseCertificate } from './certificate-parse.ts';
 export { verifyCertificate } from './certificate-verify.ts';
 export { assertSshSignature } from './signature.ts';
 export { sourceAddressAllows } from './source-address.ts';
+export { parseSshSig, signSshSig, verifySshSig } from './sshsig.ts';
+export type { SshSigHash, SshSignature } from './sshsig.ts';
+export { SshSigError } from './sshsig-error.ts';
+export type { SshSigErrorCode } from './sshsig-error.ts';
 export type { VerifyOptions } from './certificate-verify.ts';
 
 export {

@@ -16,6 +16,9 @@ import { createStartLimiter } from './login/start-limiter.ts';
 import type { RelyingParty } from './oidc/relying-party.ts';
 import { createMachineTokens } from './tokens/machine-tokens.ts';
 import { createUserTokens } from './tokens/user-tokens.ts';
+import { EXPORTS_PER_MINUTE } from './audit/audit-export.ts';
+import { createWebSessions } from './ui/web-sessions.ts';
+import { createWebSignIn } from './ui/web-signin.ts';
 
 export interface OpenOptions {
   clock?: (() => Date) | undefined;
@@ -115,8 +118,19 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       hostCertTtl: GATEWAY_HOST_CERT_TTL,
       gatewayNames: config.gatewayNames,
     });
+    const webSessions = createWebSessions({ db, clock });
+    const webSignIn = createWebSignIn({
+      db,
+      identity,
+      sessions: webSessions,
+      relyingParty: options.relyingParty ?? null,
+      limiter: createStartLimiter({ perMinute: LOGIN_STARTS_PER_MINUTE, clock }),
+      clock,
+    });
     return {
       ...store,
+      web: { sessions: webSessions, signIn: webSignIn },
+      exportLimiter: createStartLimiter({ perMinute: EXPORTS_PER_MINUTE, clock }),
       keyring,
       authority,
       gateway,

@@ -1,12 +1,13 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { AuditLog } from '@access/audit';
-import { LOCKS_CHANNEL, type Db, type LockNotice } from '@access/db';
+import { LOCKS_CHANNEL, type Db, type LockNotice, type TerminateNotice } from '@access/db';
 import type { SshPublicKey } from '@access/sshcert';
 import type { GatewayCa } from './ca-client.ts';
 import { createLiveConnections } from './live-connections.ts';
 import { startPresence } from './presence.ts';
 import { createPostgresRecorder } from './recording/postgres-recorder.ts';
 import type { SessionRecorder } from './recording/session-recorder.ts';
+import { createTranscriber } from './recording/transcriber.ts';
 import { createHostKeys, generateKeyPair } from './ssh/gateway-keys.ts';
 import { serveOuterConnection } from './ssh/outer-connection.ts';
 
@@ -25,6 +26,8 @@ export interface GatewayConfig {
   staleMs: number;
   /** The database is this process's alone (embedded): sessions of any earlier gateway were interrupted. */
   exclusiveDatabase: boolean;
+  /** How often to look for ended sessions no gateway transcribed (ms); 0: only at start. */
+  transcriptCatchUpMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase'> = {
@@ -33,7 +36,11 @@ export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | '
   connectTimeoutMs: 10_000,
   heartbeatMs: 5000,
   staleMs: 20_000,
+  transcriptCatchUpMs: 60_000,
 };
+
+/** A session ended this long ago (ms) without a transcript was left by a gateway that stopped first. */
+const TRANSCRIPT_LEFTOVER_MS = 120_000;
 
 
 export interface GatewayDeps {
@@ -52,6 +59,8 @@ export interface Gateway {
   readonly gatewayId: string;
   address(): { host: string; port: number };
   liveConnections(): number;
+  /** Resolves once no transcript is waiting or being written. */
+  transcriptsIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +78,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   }, 60_000);
   refresh.unref();
 
+  // Transcripts are made here, after a session's end is committed, one at a time in the
+  // background (recording/transcriber.ts): the sessions' own path never waits for one.
+  const transcriber = createTranscriber({
+    db,
+    clock,
+    log,
+    catchUpMs: config.transcriptCatchUpMs,
+    leftoverAfterMs: TRANSCRIPT_LEFTOVER_MS,
+  });
   const presence = await startPresence({
     db,
     audit,
@@ -78,7 +96,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     staleMs: config.staleMs,
     exclusive: config.exclusiveDatabase,
     onError: (error) => log(`gateway heartbeat failed: ${(error as Error).message}`),
+    onInterrupted: (ids) => ids.forEach(transcriber.enqueue),
   });
+  void transcriber.catchUp().catch((error: unknown) => log(`could not look for sessions to transcribe: ${(error as Error).message}`));
   const recorder =
     deps.recorder ??
     createPostgresRecorder({
@@ -89,6 +109,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       flushIntervalMs: config.flushIntervalMs,
       maxRecordingBytes: config.maxRecordingBytes,
       onError: (error) => log(`recording flush failed: ${(error as Error).message}`),
+      onEnded: transcriber.enqueue,
     });
   const live = createLiveConnections();
   const hostKeys = createHostKeys(ca, generateKeyPair('access gateway host key'), clock);
@@ -97,17 +118,26 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   await hostKeys.forNames(config.names);
 
   const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => {
-    let lock: Partial<LockNotice>;
+    let notice: Partial<LockNotice> | Partial<TerminateNotice>;
     try {
-      lock = JSON.parse(payload) as Partial<LockNotice>;
+      notice = JSON.parse(payload) as Partial<LockNotice> | Partial<TerminateNotice>;
     } catch {
       return log(`ignored a malformed lock notification`);
     }
+    if ('kind' in notice && notice.kind === 'terminate') return terminate(notice);
+    const lock = notice as Partial<LockNotice>;
     if (lock.locked !== true || typeof lock.userId !== 'string') return;
     const reason = `your account was locked by an admin${typeof lock.reason === 'string' && lock.reason ? `: ${lock.reason}` : ''}`;
     const ended = live.endUser(lock.userId, reason);
     if (ended > 0) log(`ended ${ended} connection(s) of ${lock.userId}: locked`);
   });
+
+  /** An admin terminated a session: if it is live here, its connection ends with the reason. */
+  function terminate(notice: Partial<TerminateNotice>): void {
+    if (typeof notice.sessionId !== 'string') return;
+    const reason = `an admin terminated this session${typeof notice.reason === 'string' && notice.reason ? `: ${notice.reason}` : ''}`;
+    if (live.endSession(notice.sessionId, reason)) log(`ended the connection carrying ${notice.sessionId}: terminated by an admin`);
+  }
 
   const innerDeps = {
     ca,
@@ -148,6 +178,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       return { host: a.address, port: a.port };
     },
     liveConnections: () => live.count(),
+    transcriptsIdle: () => transcriber.idle(),
     async close() {
       clearInterval(refresh);
       server.close();
@@ -157,6 +188,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       // Give the sessions' own endings a moment to record themselves.
       await new Promise((r) => setTimeout(r, sockets.size > 0 ? 200 : 0));
       await recorder.close();
+      await transcriber.close();
       await presence.stop();
       await unlisten();
     },

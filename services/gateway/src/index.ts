@@ -4,3 +4,6 @@ export type { EngineerIdentity, GatewayCa, HostInfo, SessionGrant, SessionReques
 export { CaRequestError, createHttpGatewayCa } from './http-ca.ts';
 export type { HttpCaOptions } from './http-ca.ts';
 export type { SessionRecorder, RecordingSession } from './recording/session-recorder.ts';
+export { renderTranscript, TRANSCRIPT_LIMITS } from './recording/transcript.ts';
+export type { Transcript, TranscriptLimits, TranscriptSource } from './recording/transcript.ts';
+export { storeTranscript } from './recording/transcript-store.ts';

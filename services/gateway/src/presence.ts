@@ -17,6 +17,8 @@ export interface PresenceDeps {
    */
   exclusive: boolean;
   onError?: (error: unknown) => void;
+  /** Told the ids of sessions a sweep marked interrupted, once that is committed. */
+  onInterrupted?: (sessionIds: string[]) => void;
 }
 
 export interface Presence {
@@ -39,7 +41,7 @@ export async function startPresence(deps: PresenceDeps): Promise<Presence> {
 
   async function sweep(exclusive = false): Promise<number> {
     const cutoff = new Date(clock().getTime() - deps.staleMs);
-    return db.transaction().execute(async (trx) => {
+    const ids = await db.transaction().execute(async (trx) => {
       const gone = trx
         .selectFrom('gateways')
         .select('id')
@@ -70,8 +72,10 @@ export async function startPresence(deps: PresenceDeps): Promise<Presence> {
           trx,
         );
       }
-      return rows.length;
+      return rows.map((r) => r.id);
     });
+    if (ids.length > 0) deps.onInterrupted?.(ids);
+    return ids.length;
   }
 
   await sweep(deps.exclusive);

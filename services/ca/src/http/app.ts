@@ -9,10 +9,13 @@ import { hostRoutes } from './routes/host-routes.ts';
 import { meRoutes } from './routes/me-routes.ts';
 import { revocationRoutes } from './routes/revocation-routes.ts';
 import { roleRoutes } from './routes/role-routes.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
+import { auditExportRoutes } from './routes/audit-export-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
 import { gatewayRoutes } from './routes/gateway-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import type { CaServices } from './services.ts';
+import { uiRoutes } from '../ui/ui-routes.ts';
 
 export interface AppOptions {
   /** fastify's logger option: false in tests, pino settings in the server. */
@@ -28,6 +31,7 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
     trustProxy: false,
   });
   app.decorateRequest('caller', null);
+  app.decorateRequest('ui', null);
   // The API speaks JSON only; anything else is refused with 415 before a handler sees it.
   app.removeContentTypeParser('text/plain');
 
@@ -75,6 +79,9 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(hostRoutes(services));
   await app.register(userRoutes(services));
   await app.register(sessionRoutes(services));
+  await app.register(auditRoutes(services));
+  await app.register(auditExportRoutes(services));
   await app.register(gatewayRoutes(services));
+  await app.register(uiRoutes(services));
   return app;
 }

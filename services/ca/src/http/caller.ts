@@ -40,8 +40,12 @@ async function identify(services: CaServices, secret: string): Promise<Caller | 
     };
   }
   const found = await services.userTokens.authenticate(secret);
-  if (!found) return null;
-  const user = await getUser(services.database.db, found.userId);
+  return found ? callerForUser(services, found.userId) : null;
+}
+
+/** A signed-in person as a caller, with the capabilities their grants give now; null when locked. */
+export async function callerForUser(services: CaServices, userId: string): Promise<Caller | null> {
+  const user = await getUser(services.database.db, userId);
   if (user.lockedAt) return null;
   let capabilities: RoleCapability[] = [];
   try {

@@ -7,8 +7,11 @@ import type { GatewayAuthority } from '../gateway/gateway-authority.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logins } from '../login/logins.ts';
+import type { StartLimiter } from '../login/start-limiter.ts';
 import type { MachineTokens } from '../tokens/machine-tokens.ts';
 import type { UserTokens } from '../tokens/user-tokens.ts';
+import type { WebSignIn } from '../ui/web-signin.ts';
+import type { WebSessions } from '../ui/web-sessions.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer calls; built once by the composition root and passed in. */
@@ -27,5 +30,9 @@ export interface CaServices {
   metrics: Metrics;
   /** What recording gateways ask: who a certificate is, a decision and an upstream certificate per connection. */
   gateway: GatewayAuthority;
+  /** The web UI's browser sessions and its OIDC sign-in. */
+  web: { sessions: WebSessions; signIn: WebSignIn };
+  /** Audit exports each caller may start, shared by the API and the web UI. */
+  exportLimiter: StartLimiter;
   clock: () => Date;
 }

@@ -19,6 +19,10 @@ export interface Access {
   permissions: RolePermissions;
   capabilities: RoleCapability[];
   roles: string[];
+  /**
+   * Sorted: exactly the grants this access was made from (active, and applying to this
+   * person now). A login records them as used (grant-review.ts, recordGrantUse).
+   */
   grantIds: string[];
 }
 

@@ -18,6 +18,8 @@ export interface Grant {
   createdAt: Date;
   revokedAt: Date | null;
   revokedBy: string | null;
+  /** The last `access login` this grant contributed to (see grant-review.ts); null: never used. */
+  lastUsedAt: Date | null;
 }
 
 export interface GrantInput {
@@ -63,6 +65,7 @@ export function toGrant(row: GrantRow): Grant {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     revokedBy: row.revoked_by,
+    lastUsedAt: row.last_used_at,
   };
 }
 

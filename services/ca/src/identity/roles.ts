@@ -33,12 +33,13 @@ const columns = (r: RoleSpec) => ({
 
 /**
  * A literal login names a shared account (`deploy`); a person's claimed login names one
- * person. A role may not hand out someone's personal login as a shared one.
+ * person. A role may not hand out someone's personal login as a shared one: 409
+ * ERR_LOGIN_TAKEN. Creating, changing and previewing (role-reach.ts) a role all check it.
  */
-async function refuseClaimedLogins(trx: Transaction<Database>, role: RoleSpec): Promise<void> {
+export async function refuseClaimedLogins(db: Db, role: RoleSpec): Promise<void> {
   const literals = role.logins.filter((l) => !isLoginTemplate(l));
   if (literals.length === 0) return;
-  const claimed = await trx.selectFrom('users').select('login').where('login', 'in', literals).execute();
+  const claimed = await db.selectFrom('users').select('login').where('login', 'in', literals).execute();
   if (claimed.length > 0) {
     const names = claimed.map((c) => c.login).join(', ');
     throw conflict('ERR_LOGIN_TAKEN', `the login(s) ${names} are personal logins claimed by a user through {{email.local}}; a role cannot hand them out as shared logins`);

@@ -2,6 +2,7 @@ import type { AuditActor, AuditLog } from '@access/audit';
 import type { Db, RoleCapability, RolePermissions } from '@access/db';
 import type { Authority, IssuedCertificate } from '../authority/authority.ts';
 import { resolveAccess } from '../identity/access-resolver.ts';
+import { recordGrantUse } from '../identity/grant-review.ts';
 import { getUser } from '../identity/users.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { UserTokens } from '../tokens/user-tokens.ts';
@@ -57,6 +58,8 @@ export async function completeLogin(deps: CompleteDeps, login: Login, remote: st
       { actor, remote },
     );
   }
+  // Every grant the access was made from is now in use: what an access review reads.
+  await recordGrantUse(db, access.grantIds, now);
   const validBefore = issued?.validBefore ?? new Date(now.getTime() + ttl * 1000);
   const hostKeys = (await deps.keyring.published()).filter((k) => k.kind === 'host');
   const { token, id: tokenId } = await deps.userTokens.issue(user.id, validBefore);
@@ -80,7 +83,7 @@ export async function completeLogin(deps: CompleteDeps, login: Login, remote: st
     type: 'login.completed',
     actor,
     remote,
-    details: { loginId: login.id, mode: login.mode, serial: result.serial, principals: result.principals, roles: access.roles, apiTokenId: tokenId, validBefore: result.validBefore },
+    details: { loginId: login.id, mode: login.mode, serial: result.serial, principals: result.principals, roles: access.roles, grantIds: access.grantIds, apiTokenId: tokenId, validBefore: result.validBefore },
   });
   return result;
 }

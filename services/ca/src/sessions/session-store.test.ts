@@ -2,6 +2,7 @@ import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '@acces
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertChunks, insertGateway, insertSession } from '../testing/session-rows.ts';
 import { recordingText } from './session-recording.ts';
+import { ALL_SESSIONS } from './session-scope.ts';
 import { getSession, listSessions, type SessionFilter } from './session-store.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -23,10 +24,10 @@ describe.each(testDatabaseKinds())('the session store, on %s', (kind) => {
     await database?.close();
   });
 
-  const list = (filter: Partial<SessionFilter> = {}) => listSessions(database.db, { limit: 100, ...filter }).then((s) => s.map((x) => x.id));
+  const list = (filter: Partial<SessionFilter> = {}) => listSessions(database.db, { limit: 100, ...filter }, ALL_SESSIONS).then((s) => s.map((x) => x.id));
 
   it('reads one session with every field', async () => {
-    const s = await getSession(database.db, ids['live']!);
+    const s = await getSession(database.db, ids['live']!, ALL_SESSIONS);
     expect(s).toMatchObject({ id: ids['live'], user: { id: 'usr_alice', email: 'alice@example.com' }, kind: 'exec', command: 'uptime', status: 'live', endedAt: null, exitStatus: null });
     expect(s).toMatchObject({ host: 'web-1', hostAddress: '10.0.0.1:22', clientAddress: '192.0.2.7', term: 'xterm-256color', cols: 120, rows: 40, recordingTruncated: false });
     expect([s.bytesIn, s.bytesOut]).toEqual([5n, 3_000_000_000n]);
@@ -34,9 +35,9 @@ describe.each(testDatabaseKinds())('the session store, on %s', (kind) => {
   });
 
   it('answers 404 for an unknown session and 400 for a malformed id', async () => {
-    await expect(getSession(database.db, 'ses_00000000000000000000')).rejects.toMatchObject({ status: 404, code: 'ERR_UNKNOWN_SESSION' });
-    await expect(getSession(database.db, 'ses_123')).rejects.toMatchObject({ status: 400, code: 'ERR_BAD_SESSION_ID' });
-    await expect(getSession(database.db, "ses_' or 1=1 --")).rejects.toMatchObject({ status: 400 });
+    await expect(getSession(database.db, 'ses_00000000000000000000', ALL_SESSIONS)).rejects.toMatchObject({ status: 404, code: 'ERR_UNKNOWN_SESSION' });
+    await expect(getSession(database.db, 'ses_123', ALL_SESSIONS)).rejects.toMatchObject({ status: 400, code: 'ERR_BAD_SESSION_ID' });
+    await expect(getSession(database.db, "ses_' or 1=1 --", ALL_SESSIONS)).rejects.toMatchObject({ status: 400 });
   });
 
   it('lists newest first, ties broken by id', async () => {
@@ -76,7 +77,7 @@ describe.each(testDatabaseKinds())('the session store, on %s', (kind) => {
     const chunks = [['[0.1,"o","a"]', '[0.2,"o","b"]'], ['[1,"i","ls\\r"]'], ['[2,"o","x\\n"]'], ['[3,"r","100x30"]'], ['[4,"o","end"]']];
     await insertChunks(db, id, chunks);
     const pieces: string[] = [];
-    for await (const piece of recordingText(db, await getSession(db, id), 2)) pieces.push(piece);
+    for await (const piece of recordingText(db, await getSession(db, id, ALL_SESSIONS), { pageSize: 2 })) pieces.push(piece);
     const lines = pieces.join('').split('\n');
     expect(JSON.parse(lines[0]!)).toEqual({ version: 2, width: 80, height: 24, timestamp: 1893542400, env: { TERM: 'xterm' }, title: 'root@web-2 by alice@example.com' });
     expect(lines.slice(1)).toEqual([...chunks.flat(), '']);
@@ -85,7 +86,7 @@ describe.each(testDatabaseKinds())('the session store, on %s', (kind) => {
 
   it('gives a session without chunks just the header, with its terminal', async () => {
     const text: string[] = [];
-    for await (const piece of recordingText(database.db, await getSession(database.db, ids['old']!))) text.push(piece);
+    for await (const piece of recordingText(database.db, await getSession(database.db, ids['old']!, ALL_SESSIONS))) text.push(piece);
     expect(text).toEqual([`${JSON.stringify({ version: 2, width: 120, height: 40, timestamp: 1893484800, env: { TERM: 'xterm-256color' }, title: 'alice@web-1 by alice@example.com' })}\n`]);
   });
 });

@@ -16,6 +16,8 @@ export interface PostgresRecorderDeps {
   /** Monotonic milliseconds, for event times that never go backwards. */
   monotonic?: () => number;
   onError?: (error: unknown) => void;
+  /** Told each session id once its end is committed (the transcript is made from then on). */
+  onEnded?: (sessionId: string) => void;
 }
 
 interface Live {
@@ -196,6 +198,8 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
                 bytes_out: s.bytesOut,
                 recorded_until: recordedUntil(s),
                 recording_truncated: s.truncated,
+                // Marked interrupted by mistake (a stalled heartbeat) and transcribed then: again.
+                transcribed_at: null,
               })
               .where('id', '=', id)
               .execute();
@@ -217,6 +221,7 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
               trx,
             );
           });
+          deps.onEnded?.(id);
         },
       };
       return session;

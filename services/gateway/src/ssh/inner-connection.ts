@@ -114,16 +114,15 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
   client.on('ready', () => {
     const up = upstream!;
     const g = grant!;
-    untrack.push(
-      deps.live.add(outer.identity.userId, (reason) => {
-        for (const end of [...sessionEnds]) end(reason);
-        // Let the reason reach the engineer's terminal before the connection goes.
-        setTimeout(() => {
-          up.end();
-          client.end();
-        }, 200).unref();
-      }),
-    );
+    const endConnection = (reason: string) => {
+      for (const end of [...sessionEnds]) end(reason);
+      // Let the reason reach the engineer's terminal before the connection goes.
+      setTimeout(() => {
+        up.end();
+        client.end();
+      }, 200).unref();
+    };
+    untrack.push(deps.live.add(outer.identity.userId, endConnection));
     const base = {
       connectionId,
       user: { id: outer.identity.userId, email: outer.identity.email },
@@ -150,9 +149,13 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
             })
             .catch((error: unknown) => deps.log(`could not audit a file transfer: ${(error as Error).message}`));
         },
-        track: (end) => {
+        track: (sessionId, end) => {
           sessionEnds.add(end);
-          return () => sessionEnds.delete(end);
+          const forget = deps.live.addSession(sessionId, endConnection);
+          return () => {
+            sessionEnds.delete(end);
+            forget();
+          };
         },
         log: deps.log,
       });

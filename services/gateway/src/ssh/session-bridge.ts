@@ -18,8 +18,8 @@ export interface BridgeContext {
   /** A certificate's force-command: what runs, whatever the engineer asked for. */
   forceCommand: string | null;
   onTransfer(sessionId: string, transfer: FileTransfer): void;
-  /** Registers a way to end this session from outside (locks, shutdown); returns the unregister. */
-  track(end: (reason: string) => void): () => void;
+  /** Registers a way to end this recorded session from outside (locks, terminate, shutdown); returns the unregister. */
+  track(sessionId: string, end: (reason: string) => void): () => void;
   log(line: string): void;
 }
 
@@ -205,7 +205,7 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       maybeFinish();
     });
 
-    const untrack = ctx.track((reason) => {
+    const untrack = ctx.track(r.id, (reason) => {
       endedBy = reason;
       const text = `\r\naccess: ${reason}\r\n`;
       if (down.writable) (pty ? down : down.stderr).write(text);

@@ -1,25 +1,10 @@
 import { testDatabaseKinds } from '@access/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../testing/test-ca.ts';
-import { auditHead, callerWith, signedInPerson, type Method, type Person } from './route-test-kit.ts';
+import { auditHead, callerWith, registeredRoutes, signedInPerson, type Method, type Person } from './route-test-kit.ts';
 
 /** The areas whose every route needs the audit (reads) or admin (changes) capability. */
 const GUARDED = /^\/v1\/(roles|grants|hosts|users|revocations|certs)(\/|$)/;
-
-/** `METHOD /path` for every route, rebuilt from fastify's route tree. */
-function registeredRoutes(tree: string): string[] {
-  const stack: string[] = [];
-  const routes: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ├└─]*)(\S+) \(([^)]*)\)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4 - 1;
-    stack.length = depth;
-    stack.push(m[2]!);
-    for (const method of m[3]!.split(', ')) routes.push(`${method} ${stack.join('')}`);
-  }
-  return routes;
-}
 
 describe.each(testDatabaseKinds())('who may call the admin routes, on %s', (kind) => {
   let ca: TestCa;
@@ -55,6 +40,9 @@ describe.each(testDatabaseKinds())('who may call the admin routes, on %s', (kind
     ['POST', '/v1/revocations', '/v1/revocations', { keyId: 'anything' }],
     ['POST', '/v1/certs/user', '/v1/certs/user', { publicKey: 'x', principals: ['deploy'], ttl: '5m' }],
     ['POST', '/v1/certs/host', '/v1/certs/host', { publicKey: 'x', principals: ['web-1'], ttl: '5m' }],
+    // Change nothing, but are part of editing a role: admin only.
+    ['POST', '/v1/roles/preview', '/v1/roles/preview', { name: 'sneaky', maxTtl: '1h', hostLabels: { '*': ['*'] } }],
+    ['GET', '/v1/roles/:name/reach', '/v1/roles/ops/reach', undefined],
   ];
   const reads = (): [string, string][] => [
     ['/v1/roles', '/v1/roles'],
@@ -63,6 +51,8 @@ describe.each(testDatabaseKinds())('who may call the admin routes, on %s', (kind
     ['/v1/hosts', '/v1/hosts'],
     ['/v1/hosts/:name', '/v1/hosts/web-1'],
     ['/v1/users', '/v1/users'],
+    ['/v1/users/:id', `/v1/users/${target.user.id}`],
+    ['/v1/grants/review', '/v1/grants/review'],
   ];
   const snapshot = async () => {
     const admin = callerWith(ca, ca.adminToken);
@@ -109,6 +99,7 @@ describe.each(testDatabaseKinds())('who may call the admin routes, on %s', (kind
       capabilities: [],
       permissions: { pty: false, portForwarding: false, agentForwarding: false, fileTransfer: false, x11: false },
       maxTtl: null,
+      grants: [],
     });
     expect((await call('GET', '/v1/me/hosts')).json()).toEqual([]);
   });

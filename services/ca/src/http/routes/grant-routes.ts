@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { GrantFilter, GrantInput } from '../../identity/identity.ts';
+import { badRequest } from '../../errors.ts';
+import type { GrantFilter, GrantInput, GrantReviewOptions } from '../../identity/identity.ts';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
-import { grantJson } from './identity-views.ts';
+import { grantJson, grantReviewJson } from './identity-views.ts';
 import { booleanParam, duration, objectBody, optionalText, queryParams, text } from './request-input.ts';
 
 function parseGrantBody(body: unknown): GrantInput {
@@ -23,6 +24,18 @@ function parseGrantFilter(query: unknown): { filter: GrantFilter; active: boolea
   return { filter: { user: q['user']?.[0], group: q['group']?.[0], role: q['role']?.[0], activeOnly: active === true }, active };
 }
 
+/** `expiringWithinDays=7&unusedDays=30`: whole numbers; the domain checks their range. */
+function parseReviewQuery(query: unknown): GrantReviewOptions {
+  const q = queryParams(query, ['expiringWithinDays', 'unusedDays']);
+  const days = (name: string): number | undefined => {
+    const value = q[name]?.[0];
+    if (value === undefined) return undefined;
+    if (!/^\d{1,5}$/.test(value)) throw badRequest('ERR_BAD_REQUEST', `${name} must be a whole number of days, got "${value.slice(0, 40)}"`);
+    return Number(value);
+  };
+  return { expiringWithinDays: days('expiringWithinDays'), unusedDays: days('unusedDays') };
+}
+
 /** Grants: a role for a person (by email) or an IdP group. Reads need audit, changes need admin. */
 export const grantRoutes = (services: CaServices): FastifyPluginAsync =>
   async (app) => {
@@ -35,6 +48,12 @@ export const grantRoutes = (services: CaServices): FastifyPluginAsync =>
       const now = services.clock();
       const views = (await grants.list(filter)).map((g) => grantJson(g, now));
       return active === false ? views.filter((g) => !g.active) : views;
+    });
+
+    // Access review: active grants that end soon, and those no login used for a while.
+    app.get('/v1/grants/review', read, async (request) => {
+      const options = parseReviewQuery(request.query);
+      return grantReviewJson(await services.identity.reviewGrants(options), services.clock());
     });
 
     app.post('/v1/grants', change, async (request, reply) => {

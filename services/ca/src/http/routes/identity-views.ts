@@ -1,4 +1,5 @@
-import type { Grant, Host, Role, User } from '../../identity/identity.ts';
+import type { Grant, GrantReview, Host, Role, RoleReach, User, UserCertificate, UserDetail } from '../../identity/identity.ts';
+import { sessionJson } from './session-routes.ts';
 
 /** The JSON forms of the identity model: dates as ISO strings, nothing the caller may not see. */
 
@@ -27,6 +28,8 @@ export const grantJson = (g: Grant, now: Date) => ({
   createdAt: iso(g.createdAt),
   revokedAt: iso(g.revokedAt),
   revokedBy: g.revokedBy,
+  /** The last `access login` the grant contributed to; null: never used. */
+  lastUsedAt: iso(g.lastUsedAt),
   /** Neither revoked nor expired (whether it applies to a person also depends on their IdP claims). */
   active: !g.revokedAt && (!g.expiresAt || g.expiresAt > now),
 });
@@ -53,4 +56,29 @@ export const userJson = (u: User) => ({
   lastLoginAt: iso(u.lastLoginAt),
   lockedAt: iso(u.lockedAt),
   lockReason: u.lockReason,
+});
+
+export const grantReviewJson = (r: GrantReview, now: Date) => ({
+  expiringSoon: r.expiringSoon.map((g) => grantJson(g, now)),
+  unused: r.unused.map((g) => grantJson(g, now)),
+});
+
+export const roleReachJson = (r: RoleReach) => ({ host: r.host, address: r.address, labels: r.labels, logins: r.logins });
+
+const certificateJson = (c: UserCertificate) => ({
+  serial: c.serial.toString(),
+  keyId: c.keyId,
+  principals: c.principals,
+  extensions: c.extensions,
+  validAfter: iso(c.validAfter),
+  validBefore: iso(c.validBefore),
+  keyFingerprint: c.keyFingerprint,
+  keyType: c.keyType,
+});
+
+export const userDetailJson = (d: UserDetail, now: Date) => ({
+  user: userJson(d.user),
+  grants: { direct: d.grants.direct.map((g) => grantJson(g, now)), viaGroups: d.grants.viaGroups.map((g) => grantJson(g, now)) },
+  certificates: d.certificates.map(certificateJson),
+  sessions: d.sessions.map(sessionJson),
 });

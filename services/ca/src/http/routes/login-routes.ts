@@ -3,6 +3,7 @@ import { asAccessError } from '../../authority/policy.ts';
 import { LOGIN_TTL_SECONDS } from '../../login/login-deps.ts';
 import { PAGE_HEADERS, renderApprovePage, renderCodeEntryPage, renderContinuePage, renderMessagePage } from '../../login/pages.ts';
 import type { CaServices } from '../services.ts';
+import { webSessionCookie } from '../../ui/web-cookie.ts';
 
 /** The HttpOnly cookie that binds the Approve form to the browser that signed in. */
 const CSRF_COOKIE = 'access_login_csrf';
@@ -60,7 +61,14 @@ export const loginRoutes = (services: CaServices): FastifyPluginAsync =>
 
     app.get('/v1/login/callback', async (request, reply) => {
       try {
-        const outcome = await logins.callback(new URL(request.url, services.config.publicUrl), request.ip);
+        const url = new URL(request.url, services.config.publicUrl);
+        // The web UI signs in through the same redirect URI; its sign-ins own their state.
+        if (await services.web.signIn.owns(url.searchParams.get('state'))) {
+          const { secret, returnTo } = await services.web.signIn.finish(url, request.ip);
+          reply.header('set-cookie', webSessionCookie(services.config.publicUrl, secret));
+          return redirect(reply, returnTo);
+        }
+        const outcome = await logins.callback(url, request.ip);
         if (outcome.mode === 'browser') return redirect(reply, outcome.redirect);
         const attributes = `Path=/device; HttpOnly; SameSite=Lax; Max-Age=${LOGIN_TTL_SECONDS}${secure ? '; Secure' : ''}`;
         reply.header('set-cookie', `${CSRF_COOKIE}=${outcome.csrfToken}; ${attributes}`);

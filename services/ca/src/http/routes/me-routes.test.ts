@@ -46,7 +46,27 @@ describe.each(testDatabaseKinds())('a signed-in caller asks about themselves, on
       capabilities: ['audit'],
       permissions: { pty: true, portForwarding: false, agentForwarding: false, fileTransfer: false, x11: false },
       maxTtl: 3600,
+      grants: expect.any(Array),
     });
+    expect(me.json().grants.map((g: { role: string }) => g.role)).toEqual(['dev', 'auditor', 'ops']);
+  });
+
+  it('shows a person exactly the grants their access is made from: their own and their groups\', active only', async () => {
+    const admin = callerWith(ca, ca.adminToken);
+    const gil = await signedInPerson(ca, 'Gil@example.com', ['dev'], ['ops']);
+    const revoked = (await admin('POST', '/v1/grants', { user: 'gil@example.com', role: 'ops', reason: 'old' })).json();
+    await admin('DELETE', `/v1/grants/${revoked.id}`);
+    await admin('POST', '/v1/grants', { user: 'someone@example.com', role: 'ops', reason: 'not gil' });
+    await admin('POST', '/v1/grants', { group: 'web', role: 'ops', reason: 'a group gil is not in' });
+    const own = (await admin('GET', '/v1/grants?user=gil@example.com&active=true')).json();
+    const group = (await admin('GET', '/v1/grants?group=ops&active=true')).json();
+    const me = (await callerWith(ca, gil.token)('GET', '/v1/me')).json();
+    expect(me.grants).toEqual([...own, ...group]);
+    expect(me.grants.map((g: { role: string; subject: string }) => [g.role, g.subject])).toEqual([
+      ['dev', 'gil@example.com'],
+      ['ops', 'ops'],
+    ]);
+    expect(me.grants[0]).toMatchObject({ reason: 'test setup', active: true, lastUsedAt: null, expiresAt: null });
   });
 
   it('lists no host for roles that select none, and none once the grant is revoked', async () => {

@@ -3,9 +3,11 @@ import { AccessError, badRequest } from '../../errors.ts';
 import { resolveAccess, type Access } from '../../identity/access-resolver.ts';
 import { reachableHosts } from '../../identity/reachable-hosts.ts';
 import { NO_PERMISSIONS } from '../../identity/role-input.ts';
+import { activeGrantsOf } from '../../identity/user-detail.ts';
 import { getUser, type User } from '../../identity/users.ts';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
+import { grantJson } from './identity-views.ts';
 import { objectBody } from './request-input.ts';
 
 const notAPerson = () => badRequest('ERR_NOT_A_PERSON', 'this is for a person signed in with "access login"; a machine token has no grants, hosts or session');
@@ -39,11 +41,16 @@ export const meRoutes = (services: CaServices): FastifyPluginAsync =>
     app.get('/v1/me', signedIn, async (request) => {
       const caller = request.caller!;
       if (!caller.user) {
-        return { user: null, roles: [], principals: [], capabilities: caller.capabilities, permissions: NO_PERMISSIONS, maxTtl: null };
+        return { user: null, roles: [], principals: [], capabilities: caller.capabilities, permissions: NO_PERMISSIONS, maxTtl: null, grants: [] };
       }
+      const now = services.clock();
       const access = await accessOf(services, caller.user);
       // Resolving may have claimed the person's login just now: read it back.
       const user = await getUser(db, caller.user.id);
+      // Exactly the grants their access is made from, so a person sees why they have it and until when.
+      const applied = new Set(access?.grantIds ?? []);
+      const { direct, viaGroups } = await activeGrantsOf(db, user, now);
+      const grants = [...direct, ...viaGroups].filter((g) => applied.has(g.id)).map((g) => grantJson(g, now));
       return {
         user: { id: user.id, email: user.email, displayName: user.displayName, groups: user.groups, login: user.login },
         roles: access?.roles ?? [],
@@ -51,6 +58,7 @@ export const meRoutes = (services: CaServices): FastifyPluginAsync =>
         capabilities: access?.capabilities ?? [],
         permissions: access?.permissions ?? NO_PERMISSIONS,
         maxTtl: access?.maxTtl ?? null,
+        grants,
       };
     });
 

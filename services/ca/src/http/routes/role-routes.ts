@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RoleChange, RoleInput } from '../../identity/identity.ts';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
-import { roleJson } from './identity-views.ts';
+import { roleJson, roleReachJson } from './identity-views.ts';
 import { changeBody, duration, objectBody, optionalText, plainObject, requiredDuration, text, textList } from './request-input.ts';
 
 const CHANGE_FIELDS = ['description', 'logins', 'hostLabels', 'maxTtl', 'permissions', 'capabilities'] as const;
@@ -30,7 +30,10 @@ function parseRoleChange(body: unknown): RoleChange {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
-/** Roles: reads need the audit capability, changes need admin; the domain audits every change. */
+/**
+ * Roles: reads need the audit capability, changes need admin; the domain audits every change.
+ * Which hosts a role reaches is part of editing one, so it needs admin too.
+ */
 export const roleRoutes = (services: CaServices): FastifyPluginAsync =>
   async (app) => {
     const roles = services.identity.roles;
@@ -40,6 +43,13 @@ export const roleRoutes = (services: CaServices): FastifyPluginAsync =>
     app.get('/v1/roles', read, async () => (await roles.list()).map(roleJson));
 
     app.get<{ Params: { name: string } }>('/v1/roles/:name', read, async (request) => roleJson(await roles.get(request.params.name)));
+
+    app.get<{ Params: { name: string } }>('/v1/roles/:name/reach', change, async (request) =>
+      (await services.identity.previewRoleReach(request.params.name)).map(roleReachJson),
+    );
+
+    // A draft is checked exactly as POST /v1/roles checks it; nothing is stored or audited.
+    app.post('/v1/roles/preview', change, async (request) => (await services.identity.previewRoleReach(parseRoleBody(request.body))).map(roleReachJson));
 
     app.post('/v1/roles', change, async (request, reply) => {
       const role = await roles.create(parseRoleBody(request.body), request.caller!.actor);

@@ -40,3 +40,18 @@ export async function lastAudit(ca: TestCa, type: AuditEventType): Promise<Audit
 export async function auditHead(ca: TestCa): Promise<bigint> {
   return (await ca.services.audit.list({ limit: 1 }))[0]?.seq ?? 0n;
 }
+
+/** `METHOD /path` for every route, rebuilt from fastify's route tree. */
+export function registeredRoutes(tree: string): string[] {
+  const stack: string[] = [];
+  const routes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ├└─]*)(\S+) \(([^)]*)\)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4 - 1;
+    stack.length = depth;
+    stack.push(m[2]!);
+    for (const method of m[3]!.split(', ')) routes.push(`${method} ${stack.join('')}`);
+  }
+  return routes;
+}

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { listUsers, lockUser, unlockUser } from '../../identity/users.ts';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
-import { userJson } from './identity-views.ts';
+import { userDetailJson, userJson } from './identity-views.ts';
 import { objectBody, text } from './request-input.ts';
 
 /**
@@ -17,12 +17,18 @@ export const userRoutes = (services: CaServices): FastifyPluginAsync =>
 
     app.get('/v1/users', read, async () => (await listUsers(deps.db)).map(userJson));
 
+    // By id or email: identity, lock, active grants and certificates, the 20 latest sessions.
+    app.get<{ Params: { id: string } }>('/v1/users/:id', read, async (request) =>
+      userDetailJson(await services.identity.userDetail(request.params.id), services.clock()),
+    );
+
     app.post<{ Params: { id: string } }>('/v1/users/:id/lock', change, async (request) => {
       const b = objectBody(request.body, ['reason']);
       const reason = text(b['reason'], 'reason (why the person is locked out, for later reviews)', 500);
       const user = await lockUser(deps, request.params.id, reason, request.caller!.actor);
       // Their API tokens end as well: after an unlock they sign in again.
       await services.userTokens.revokeAll(user.id);
+      await services.web.sessions.endAll(user.id);
       return userJson(user);
     });
 
