@@ -161,6 +161,11 @@ export type { SessionMetadata as Session } from '@access/recording';
 export interface SessionFilter {
   user?: string | undefined;
   host?: string | undefined;
+  login?: string | undefined;
+  /** live, ended or interrupted; the CA checks it. */
+  status?: string | undefined;
+  /** Words typed or shown: full text over the session transcripts. */
+  text?: string | undefined;
   since?: string | undefined;
   until?: string | undefined;
   live?: boolean | undefined;

@@ -23,7 +23,7 @@ const at = (seconds: number) => formatDuration(Math.floor(seconds));
 export function registerPlayCommand(program: Command, io: CliIo): void {
   program
     .command('play <session-id>')
-    .description('replay a recorded session on this terminal, as the engineer saw it (needs the audit capability)')
+    .description('replay a recorded session on this terminal, as the engineer saw it (your own sessions, or any with the audit capability)')
     .option('--speed <n>', 'playback speed: 2 is twice as fast, 0.5 half', '1')
     .option('--max-idle <seconds>', 'cut every pause to at most this long (0: keep pauses as recorded)', '2')
     .option('--server <url>', 'the access server (env ACCESS_SERVER; default: the one you logged in to)')

@@ -98,6 +98,22 @@ describe.each(testDatabaseKinds())('web UI sessions and audit log, on %s', (kind
     expect((await auditor.get('/ui/audit/export?format=xml')).statusCode).toBe(400);
   });
 
+  it('lets an admin end a live session from its page, on the record with the reason; an auditor may not', async () => {
+    const admin = await uiBrowser(ca, (await signedInPerson(ca, 'admin@example.com', ['admin'])).user.id);
+    const page = await admin.get(`/ui/sessions/${ids['mine']}`);
+    expect(page.body).toContain('End this session now');
+    expect((await auditor.get(`/ui/sessions/${ids['mine']}`)).body).not.toContain('End this session now');
+    expect((await auditor.post(`/ui/sessions/${ids['mine']}/terminate`, { reason: 'no' })).statusCode).toBe(403);
+    const ended = await admin.post(`/ui/sessions/${ids['mine']}/terminate`, { reason: 'suspicious commands' });
+    expect(ended.statusCode).toBe(303);
+    expect(ended.headers.location).toBe(`/ui/sessions/${ids['mine']}?done=session-terminated`);
+    const [event] = await ca.services.audit.list({ type: 'session.terminated', limit: 1 });
+    expect(event).toMatchObject({ actor: { kind: 'user', name: 'admin@example.com' }, details: { sessionId: ids['mine'], reason: 'suspicious commands' } });
+    const other = await admin.post(`/ui/sessions/${ids['other']}/terminate`);
+    expect(other.statusCode).toBe(409);
+    expect(other.body).toContain('ERR_SESSION_NOT_LIVE');
+  });
+
   it('serves the player, its stylesheet and the terminal emulator, and nothing else, from /ui/assets', async () => {
     for (const asset of ['player.js', 'player.css', 'ui.css', 'vendor/xterm-headless.mjs']) {
       const response = await ca.app.inject({ method: 'GET', url: `/ui/assets/${asset}` });

@@ -43,14 +43,8 @@ function seq(value: string | undefined, name: string): bigint | undefined {
   return n;
 }
 
-/** isoTime, and a date that exists: Date.parse rolls 2030-02-30 over to March. */
 function time(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const parsed = isoTime(value, name);
-  const [y, m, d] = value.slice(0, 10).split('-').map(Number);
-  const day = new Date(Date.UTC(y!, m! - 1, d));
-  if (day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) throw bad(`${name} is not a date on the calendar; got ${shown(value)}`);
-  return parsed;
+  return value === undefined ? undefined : isoTime(value, name);
 }
 
 function limit(value: string | undefined): number {

@@ -22,6 +22,10 @@ const shown = (value: string) => JSON.stringify(value.slice(0, 60));
 export function isoTime(value: string, name: string): Date {
   const ms = ISO_TIME.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw bad(`${name} must be an ISO 8601 time with a zone, e.g. 2030-01-31T09:00:00Z, or a date; got ${shown(value)}`);
+  // Date.parse rolls a day that does not exist (2030-02-30) over into the next month.
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number);
+  const day = new Date(Date.UTC(y!, m! - 1, d));
+  if (day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) throw bad(`${name} is not a date on the calendar; got ${shown(value)}`);
   return new Date(ms);
 }
 

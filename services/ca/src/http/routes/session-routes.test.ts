@@ -135,6 +135,7 @@ describe.each(testDatabaseKinds())('the sessions API, on %s', (kind) => {
     ['?since=yesterday', /since must be an ISO 8601 time/],
     ['?since=2030-01-01T10:00:00', /since must be an ISO 8601 time with a zone/],
     ['?until=2030-13-45T00:00:00Z', /until must be an ISO 8601 time/],
+    ['?since=2030-02-30', /since is not a date on the calendar/],
     ['?since=2030-01-02&until=2030-01-01', /since \(.*\) must be before until/],
     ['?live=yes', /live must be true or false/],
     ['?limit=0', /limit must be a whole number from 1 to 1000/],
