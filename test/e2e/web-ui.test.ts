@@ -229,6 +229,8 @@ describe('the web UI end to end', () => {
     }
     const roles = await (await carol.request.get(`${url}/ui/roles`)).text();
     expect(roles).toContain('web-deploy');
+    // bob's sessions through the gateway count as the host's last session.
+    expect(await (await carol.request.get(`${url}/ui/hosts/web-1`)).text()).toMatch(/<dt>Last session<\/dt><dd>20\d\d-\d\d-\d\d /);
   }, 120_000);
 
   it('follows bob’s live session in the live view, and alice’s lock ends it there and in his terminal', async () => {

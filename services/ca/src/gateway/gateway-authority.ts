@@ -168,6 +168,8 @@ export function createGatewayAuthority(deps: GatewayAuthorityDeps): GatewayAutho
         },
         { actor: { kind: 'user', id: request.identity.userId, name: request.identity.email }, remote: request.clientAddress },
       );
+      // What the hosts pages show as the host's last session.
+      await db.updateTable('hosts').set({ last_seen_at: clock() }).where('name', '=', decision.host.name).execute();
       return { ...decision, upstreamCertificate: issued.certificate, upstreamSerial: issued.serial.toString(), validBefore: issued.validBefore };
     },
 
