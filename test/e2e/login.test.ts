@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificate } from '@access/sshcert';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { access, startAccess } from '../support/access-cli.ts';
-import { ACCESS_SERVER_BIN, REPO_ROOT } from '../support/access-server.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { getFreePort } from '../support/free-port.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { ensureUser } from '../support/linux-user.ts';
-import { LogBuffer } from '../support/log-buffer.ts';
-import { boundedCommand, run, stopChild } from '../support/process.ts';
+import { run } from '../support/process.ts';
 import { SSH } from '../support/ssh-client.ts';
 import { startSshd, type SshdHandle } from '../support/sshd.ts';
 import { makeTempDir, removeDir } from '../support/temp-dir.ts';
@@ -26,28 +23,19 @@ const PASSWORD = 'e2e-password';
 
 describe('access login end to end', () => {
   let dir: string;
-  let server: ChildProcess;
-  let serverLog: LogBuffer;
+  let server: DevServer;
   let url: string;
   let browser: Browser;
   let sshd: SshdHandle;
-  let [httpPort, idpPort, sshPort] = [0, 0, 0];
+  let sshPort = 0;
   const homes = { alice: '', bob: '', carol: '' };
 
   beforeAll(async () => {
     dir = makeTempDir('e2e-login');
     for (const name of Object.keys(homes) as Array<keyof typeof homes>) homes[name] = makeTempDir(`e2e-home-${name}`);
-    [httpPort, idpPort, sshPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ACCESS_')) env[k] = v;
-    const [file, args] = boundedCommand(process.execPath, [ACCESS_SERVER_BIN, '--data-dir', dir, 'start', '--dev', '--http-addr', `127.0.0.1:${httpPort}`, '--dev-idp-addr', `127.0.0.1:${idpPort}`, '--ssh-addr', `127.0.0.1:${sshPort}`]);
-    server = spawn(file, args, { env: { ...env, ACCESS_DEV_PASSWORD: PASSWORD }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    serverLog = new LogBuffer();
-    serverLog.attach(server.stdout!);
-    serverLog.attach(server.stderr!);
-    server.on('exit', (code, signal) => serverLog.close(`access-server exited (${code ?? signal})`));
-    await serverLog.waitFor(/listening on http:\/\/\S+/, 90_000);
-    url = `http://127.0.0.1:${httpPort}`;
+    server = await startDevServer(dir, PASSWORD);
+    url = server.url;
+    sshPort = server.sshPort;
     browser = await launchBrowser();
     await ensureUser('bob');
   }, 150_000);
@@ -55,7 +43,7 @@ describe('access login end to end', () => {
   afterAll(async () => {
     await browser?.close();
     await sshd?.stop();
-    if (server) await stopChild(server);
+    await server?.stop();
     for (const home of Object.values(homes)) if (home) removeDir(home);
     if (dir) removeDir(dir);
   });

@@ -1,5 +1,5 @@
-import type { AuditActor, AuditEventType, AuditRecord } from '@access/audit';
-import type { AuditEventRow, Db } from '@access/db';
+import { fromAuditEventRow, type AuditEventType, type AuditRecord } from '@access/audit';
+import type { Db } from '@access/db';
 import { badRequest } from '../errors.ts';
 import { filterWhere, matchesNothing, searchBounds } from './audit-search-where.ts';
 import { textScan, TEXT_SCAN_LIMITS, type TextScanLimits } from './audit-text-scan.ts';
@@ -70,11 +70,11 @@ export async function searchAudit(db: Db, filter: AuditFilter, options: AuditSea
   const where = filterWhere(filter, bounds);
   if (text === undefined) {
     const rows = await db.selectFrom('audit_events').selectAll().where(where).orderBy('seq', newestFirst ? 'desc' : 'asc').limit(limit + 1).execute();
-    const events = rows.slice(0, limit).map(toRecord);
+    const events = rows.slice(0, limit).map(fromAuditEventRow);
     return page(events, rows.length > limit ? events.at(-1)!.seq : null, newestFirst, null, false);
   }
   const scan = await textScan(db, { ...filter, text, newestFirst }, bounds, where, options.textScan ?? TEXT_SCAN_LIMITS);
-  return page(scan.rows.map(toRecord), scan.next, newestFirst, scan.scanned, scan.partial);
+  return page(scan.rows.map(fromAuditEventRow), scan.next, newestFirst, scan.scanned, scan.partial);
 }
 
 function page(events: AuditRecord[], next: bigint | null, newestFirst: boolean, scanned: number | null, partial: boolean): AuditPage {
@@ -83,18 +83,3 @@ function page(events: AuditRecord[], next: bigint | null, newestFirst: boolean, 
 
 const bad = (message: string) => badRequest('ERR_BAD_REQUEST', message);
 
-/** As @access/audit reads a row: types are taken on trust, a newer version may write more. */
-function toRecord(row: AuditEventRow): AuditRecord {
-  return {
-    seq: row.seq,
-    id: row.id,
-    time: row.time,
-    type: row.type as AuditEventType,
-    code: row.code,
-    actor: row.actor as unknown as AuditActor,
-    remote: row.remote,
-    details: row.details,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
