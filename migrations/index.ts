@@ -8,6 +8,7 @@ import * as webUi from './0006_web_ui.ts';
 import * as auditSearch from './0007_audit_search.ts';
 import * as sessionSearch from './0008_session_search.ts';
 import * as grantUse from './0009_grant_use.ts';
+import * as enrollment from './0010_enrollment.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_audit_search': auditSearch,
   '0008_session_search': sessionSearch,
   '0009_grant_use': grantUse,
+  '0010_enrollment': enrollment,
 };

@@ -1,5 +1,5 @@
 import type {
-  Grant, GrantFilter, GrantInput, Host, HostChange, HostInput, LoginResult, LoginStartInput, LoginStarted, Me, MyHost, PollOutcome, Role, RoleChange, RoleInput,
+  Grant, GrantFilter, GrantInput, Host, HostChange, HostInput, JoinToken, JoinTokenInput, LoginResult, LoginStartInput, LoginStarted, Me, MyHost, PollOutcome, Role, RoleChange, RoleInput,
 } from './api-types.ts';
 import type { AuditExportDownload, AuditExportQuery, Session, SessionFilter, User } from './api-types.ts';
 import { ApiError, UnreachableError } from './errors.ts';
@@ -138,6 +138,7 @@ export class ApiClient {
     add: (input: HostInput): Promise<Host> => this.json('POST', '/v1/hosts', input),
     update: (name: string, change: HostChange): Promise<Host> => this.json('PATCH', `/v1/hosts/${enc(name)}`, change),
     remove: async (name: string): Promise<void> => void (await this.call('DELETE', `/v1/hosts/${enc(name)}`)),
+    joinToken: (input: JoinTokenInput): Promise<JoinToken> => this.json('POST', '/v1/hosts/tokens', input),
   };
 
   readonly users = {

@@ -140,6 +140,25 @@ export interface HostInput {
 
 export type HostChange = Partial<Omit<HostInput, 'name'>>;
 
+/** `POST /v1/hosts/tokens`: a single-use join token for server enrollment. */
+export interface JoinTokenInput {
+  labels: Record<string, string>;
+  ttl?: string;
+  name?: string;
+}
+
+export interface JoinToken {
+  token: string;
+  id: string;
+  labels: Record<string, string>;
+  name: string | null;
+  expiresAt: string;
+  /** Where the CA serves the enrollment script. */
+  scriptUrl: string;
+  /** The one line to run on the server. */
+  command: string;
+}
+
 /** A person as `GET /v1/users` lists them (needs audit). */
 export interface User {
   id: string;

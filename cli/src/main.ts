@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerGrantCommands } from './commands/grant-commands.ts';
 import { registerHostCommands } from './commands/host-commands.ts';
+import { registerHostTokenCommand } from './commands/host-token-command.ts';
 import { registerHostsViewCommands } from './commands/hosts-view-commands.ts';
 import { registerLockCommands } from './commands/lock-commands.ts';
 import { registerLoginCommand } from './commands/login-command.ts';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerRoleCommands(program, io);
   registerGrantCommands(program, io);
   registerHostCommands(program, io);
+  registerHostTokenCommand(program, io);
   registerSessionCommands(program, io);
   registerPlayCommand(program, io);
   registerLockCommands(program, io);

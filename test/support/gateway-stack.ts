@@ -45,11 +45,13 @@ const ADMIN = { kind: 'cli' as const, id: 'gateway-test' };
  * presenting host certificates from the host CA, and engineers whose `ssh_config` jumps
  * through the gateway exactly as `access login` writes it.
  */
-export async function startGatewayStack(options: { databaseUrl?: string; dataDir?: string; remoteGateway?: boolean } = {}): Promise<GatewayStack> {
+export async function startGatewayStack(
+  options: { databaseUrl?: string; dataDir?: string; remoteGateway?: boolean; /** `--proxy-protocol-from` of the gateway. */ proxyProtocolFrom?: string } = {},
+): Promise<GatewayStack> {
   const dataDir = options.dataDir ?? makeTempDir('gw-stack');
   const gatewayPort = await getFreePort();
   const sshAddr = options.remoteGateway ? false : `127.0.0.1:${gatewayPort}`;
-  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr, databaseUrl: options.databaseUrl }, {});
+  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr, databaseUrl: options.databaseUrl, proxyProtocolFrom: options.proxyProtocolFrom }, {});
   const log: string[] = [];
   const server = await startServer(config, { say: (line) => log.push(line) });
   const { services } = server;
@@ -60,7 +62,7 @@ export async function startGatewayStack(options: { databaseUrl?: string; dataDir
     const { token } = await services.tokens.create({ role: 'gateway', description: 'test gateway' }, ADMIN);
     const database = await openDatabase({ url: options.databaseUrl });
     const gateway = await startGateway({
-      config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: { host: '127.0.0.1', port: gatewayPort }, names: ['127.0.0.1'], exclusiveDatabase: false },
+      config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: { host: '127.0.0.1', port: gatewayPort }, names: ['127.0.0.1'], exclusiveDatabase: false, proxyProtocolFrom: config.proxyProtocolFrom },
       ca: createHttpGatewayCa({ url: server.url, token }),
       db: database.db,
       audit: createAuditLog(database.db, () => new Date()),

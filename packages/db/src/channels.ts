@@ -32,6 +32,26 @@ export interface TerminateNotice {
   reason: string | null;
 }
 
+/**
+ * Also on LOCKS_CHANNEL: a certificate revocation (`POST /v1/revocations`). Every gateway
+ * ends its live connections signed in with a certificate it covers; new sign-ins are
+ * refused by the CA, which reads the revocations table.
+ */
+export interface RevokeNotice {
+  kind: 'revoke';
+  /** What was revoked, as the revocations table names it. */
+  revocation: 'serial' | 'serial_range' | 'key_id' | 'key';
+  /** The CA key a serial (range) belongs to; null: certificates of every CA key. */
+  caFingerprint: string | null;
+  /** Decimal serials; serialTo is null for a single serial. */
+  serialFrom: string | null;
+  serialTo: string | null;
+  keyId: string | null;
+  /** `SHA256:…` of a revoked public key (not the key: a notice must stay under 8000 bytes). */
+  keyFingerprint: string | null;
+  reason: string;
+}
+
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A channel name refused before it reaches SQL. */

@@ -282,6 +282,39 @@ export interface WebSigninsTable {
   expires_at: Timestamp;
 }
 
+/** A single-use join token for `access hosts token` (0010); only its SHA-256 is stored. */
+export interface HostJoinTokensTable {
+  /** `hjt_` and 16 hex digits. */
+  id: string;
+  token_hash: string;
+  /** The labels the enrolled host gets. */
+  labels: Json<Record<string, string>>;
+  /** When set, the host must enroll under this name. */
+  host_name: string | null;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  /** The host name that used it. */
+  used_by: string | null;
+}
+
+export interface EnrolledHostKey {
+  type: string;
+  publicKey: string;
+  fingerprint: string;
+}
+
+/** How a host enrolled itself (0010): the host keys it renews with and the addresses it reported. */
+export interface HostEnrollmentsTable {
+  host_name: string;
+  host_keys: Json<EnrolledHostKey[]>;
+  addresses: Json<string[]>;
+  token_id: string;
+  enrolled_at: Timestamp;
+  renewed_at: Timestamp | null;
+}
+
 export interface Database {
   ca_keys: CaKeysTable;
   certificates: CertificatesTable;
@@ -301,6 +334,8 @@ export interface Database {
   session_transcripts: SessionTranscriptsTable;
   web_sessions: WebSessionsTable;
   web_signins: WebSigninsTable;
+  host_join_tokens: HostJoinTokensTable;
+  host_enrollments: HostEnrollmentsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseProxySources } from '@access/gateway';
 import { parseDuration } from './duration.ts';
 import { loadOidcConfig, type OidcConfig } from './oidc/oidc-config.ts';
 
@@ -33,6 +34,11 @@ export interface CaConfig {
   gatewayNames: string[];
   /** Seconds an upstream (per-session) certificate is valid (ACCESS_UPSTREAM_CERT_TTL, default 5m). */
   upstreamCertTtl: number;
+  /**
+   * Load balancers (addresses, CIDRs) whose connections to the gateway start with a PROXY
+   * protocol header (--proxy-protocol-from, ACCESS_PROXY_PROTOCOL_FROM); empty: off.
+   */
+  proxyProtocolFrom: string[];
 }
 
 export interface ConfigInput {
@@ -41,6 +47,8 @@ export interface ConfigInput {
   httpAddr?: string | undefined;
   /** `--ssh-addr`; `false` is `--no-gateway`. */
   sshAddr?: string | false | undefined;
+  /** `--proxy-protocol-from`, over ACCESS_PROXY_PROTOCOL_FROM. */
+  proxyProtocolFrom?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +96,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
     sshAddr,
     gatewayNames,
     upstreamCertTtl: durationSetting(env, 'ACCESS_UPSTREAM_CERT_TTL', '5m'),
+    proxyProtocolFrom: proxySources(flags.proxyProtocolFrom ?? env['ACCESS_PROXY_PROTOCOL_FROM']),
   };
 }
 
@@ -99,6 +108,15 @@ export function advertisedGateway(env: NodeJS.ProcessEnv, listening: { host: str
   const gateway = env['ACCESS_GATEWAY_ADDR'] ? parseHostPort(env['ACCESS_GATEWAY_ADDR'], 'ACCESS_GATEWAY_ADDR') : listening;
   const extra = (env['ACCESS_GATEWAY_NAMES'] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   return { gateway, names: [...new Set([gateway.host, ...extra])] };
+}
+
+/** ACCESS_PROXY_PROTOCOL_FROM, checked here so a bad entry stops the start, not the first connection. */
+export function proxySources(value: string | undefined): string[] {
+  try {
+    return [...parseProxySources(value).entries];
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 function parsePublicUrl(value: string): string {

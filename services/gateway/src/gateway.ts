@@ -1,10 +1,14 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { AuditLog } from '@access/audit';
-import { LOCKS_CHANNEL, type Db, type LockNotice, type TerminateNotice } from '@access/db';
+import { LOCKS_CHANNEL, type Db } from '@access/db';
 import type { SshPublicKey } from '@access/sshcert';
 import type { GatewayCa } from './ca-client.ts';
+import { handleNotice } from './gateway-notices.ts';
 import { createLiveConnections } from './live-connections.ts';
 import { startPresence } from './presence.ts';
+import { clientAddressOf } from './proxy/client-address.ts';
+import { DEFAULT_PROXY_HEADER_LIMITS, type ProxyHeaderLimits } from './proxy/proxy-header-reader.ts';
+import { parseProxySources } from './proxy/proxy-sources.ts';
 import { createPostgresRecorder } from './recording/postgres-recorder.ts';
 import type { SessionRecorder } from './recording/session-recorder.ts';
 import { createTranscriber } from './recording/transcriber.ts';
@@ -28,6 +32,12 @@ export interface GatewayConfig {
   exclusiveDatabase: boolean;
   /** How often to look for ended sessions no gateway transcribed (ms); 0: only at start. */
   transcriptCatchUpMs: number;
+  /**
+   * Load balancers (addresses, CIDRs) whose connections start with a PROXY protocol header
+   * naming the real client (`--proxy-protocol-from`); empty: off. Never read from anyone else.
+   */
+  proxyProtocolFrom: readonly string[];
+  proxyHeader: ProxyHeaderLimits;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase'> = {
@@ -37,6 +47,8 @@ export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | '
   heartbeatMs: 5000,
   staleMs: 20_000,
   transcriptCatchUpMs: 60_000,
+  proxyProtocolFrom: [],
+  proxyHeader: DEFAULT_PROXY_HEADER_LIMITS,
 };
 
 /** A session ended this long ago (ms) without a transcript was left by a gateway that stopped first. */
@@ -67,6 +79,7 @@ export interface Gateway {
 /** Starts the recording gateway: engineers' SSH in, per-person SSH out, every session recorded. */
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, ca, db, audit, clock, log } = deps;
+  const proxySources = parseProxySources(config.proxyProtocolFrom);
   let userCaKeys: SshPublicKey[] = await ca.trustedKeys('user');
   let hostCaKeys: SshPublicKey[] = await ca.trustedKeys('host');
   // Rotated CA keys reach the gateway within a minute.
@@ -117,27 +130,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   // Fetch the gateway's own certificate now: a CA problem shows at start, not at the first ssh.
   await hostKeys.forNames(config.names);
 
-  const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => {
-    let notice: Partial<LockNotice> | Partial<TerminateNotice>;
-    try {
-      notice = JSON.parse(payload) as Partial<LockNotice> | Partial<TerminateNotice>;
-    } catch {
-      return log(`ignored a malformed lock notification`);
-    }
-    if ('kind' in notice && notice.kind === 'terminate') return terminate(notice);
-    const lock = notice as Partial<LockNotice>;
-    if (lock.locked !== true || typeof lock.userId !== 'string') return;
-    const reason = `your account was locked by an admin${typeof lock.reason === 'string' && lock.reason ? `: ${lock.reason}` : ''}`;
-    const ended = live.endUser(lock.userId, reason);
-    if (ended > 0) log(`ended ${ended} connection(s) of ${lock.userId}: locked`);
-  });
-
-  /** An admin terminated a session: if it is live here, its connection ends with the reason. */
-  function terminate(notice: Partial<TerminateNotice>): void {
-    if (typeof notice.sessionId !== 'string') return;
-    const reason = `an admin terminated this session${typeof notice.reason === 'string' && notice.reason ? `: ${notice.reason}` : ''}`;
-    if (live.endSession(notice.sessionId, reason)) log(`ended the connection carrying ${notice.sessionId}: terminated by an admin`);
-  }
+  // Locks, revocations and terminates made through any CA instance reach every gateway.
+  const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => handleNotice(payload, live, log));
 
   const innerDeps = {
     ca,
@@ -158,10 +152,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    serveOuterConnection(socket, innerDeps).catch((error: unknown) => {
-      log(`could not serve a connection: ${(error as Error).message}`);
-      socket.destroy();
-    });
+    clientAddressOf(socket, proxySources, config.proxyHeader)
+      .then((clientAddress) => serveOuterConnection(socket, clientAddress, innerDeps))
+      .catch((error: unknown) => {
+        log(`could not serve a connection from ${socket.remoteAddress ?? 'an unknown peer'}: ${(error as Error).message}`);
+        socket.destroy();
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -7,3 +7,5 @@ export type { SessionRecorder, RecordingSession } from './recording/session-reco
 export { renderTranscript, TRANSCRIPT_LIMITS } from './recording/transcript.ts';
 export type { Transcript, TranscriptLimits, TranscriptSource } from './recording/transcript.ts';
 export { storeTranscript } from './recording/transcript-store.ts';
+export { parseProxySources, ProxySourcesError } from './proxy/proxy-sources.ts';
+export type { ProxySources } from './proxy/proxy-sources.ts';

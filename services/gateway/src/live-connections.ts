@@ -1,18 +1,28 @@
+import { revocationCovers, type LiveCredential } from './revocation-match.ts';
+import type { RevokeNotice } from '@access/db';
+
+interface Live {
+  end: (reason: string) => void;
+  credential: LiveCredential | undefined;
+}
+
 /**
- * Live engineer connections by person, so a lock can end them wherever they are, and by
- * recorded session, so an admin's terminate ends the connection that carries one.
+ * Live engineer connections by person, so a lock can end them wherever they are, by the
+ * certificate they signed in with, so a revocation ends them too, and by recorded session,
+ * so an admin's terminate ends the connection that carries one.
  */
 export function createLiveConnections() {
-  const byUser = new Map<string, Set<(reason: string) => void>>();
+  const byUser = new Map<string, Set<Live>>();
   const bySession = new Map<string, (reason: string) => void>();
   return {
-    /** Registers a connection's ending; returns its unregister. */
-    add(userId: string, end: (reason: string) => void): () => void {
+    /** Registers a connection's ending (and the certificate it signed in with); returns its unregister. */
+    add(userId: string, end: (reason: string) => void, credential?: LiveCredential): () => void {
       let set = byUser.get(userId);
       if (!set) byUser.set(userId, (set = new Set()));
-      set.add(end);
+      const live: Live = { end, credential };
+      set.add(live);
       return () => {
-        set.delete(end);
+        set.delete(live);
         if (set.size === 0 && byUser.get(userId) === set) byUser.delete(userId);
       };
     },
@@ -26,7 +36,13 @@ export function createLiveConnections() {
     /** Ends every live connection of a person; returns how many. */
     endUser(userId: string, reason: string): number {
       const ends = [...(byUser.get(userId) ?? [])];
-      for (const end of ends) end(reason);
+      for (const live of ends) live.end(reason);
+      return ends.length;
+    },
+    /** Ends every live connection signed in with a certificate the revocation covers; returns how many. */
+    endRevoked(notice: RevokeNotice, reason: string): number {
+      const ends = [...byUser.values()].flatMap((s) => [...s]).filter((l) => l.credential && revocationCovers(notice, l.credential));
+      for (const live of ends) live.end(reason);
       return ends.length;
     },
     /** Ends the connection carrying this session; false when it is not live here. */
@@ -37,7 +53,7 @@ export function createLiveConnections() {
     },
     endAll(reason: string): number {
       const ends = [...byUser.values()].flatMap((s) => [...s]);
-      for (const end of ends) end(reason);
+      for (const live of ends) live.end(reason);
       return ends.length;
     },
     count(): number {

@@ -1,6 +1,6 @@
 import type { AuditLog } from '@access/audit';
-import type { Db } from '@access/db';
-import { encodeKrl, parsePublicKey, type KrlCertificateSection, type SshPublicKey } from '@access/sshcert';
+import { LOCKS_CHANNEL, notify, type Db, type RevokeNotice } from '@access/db';
+import { encodeKrl, fingerprint, parsePublicKey, type KrlCertificateSection, type SshPublicKey } from '@access/sshcert';
 import { badRequest, notFound } from '../errors.ts';
 import type { RequestContext } from './authority.ts';
 
@@ -47,6 +47,8 @@ export function createRevocations(deps: { db: Db; audit: AuditLog; clock: () => 
           },
           trx,
         );
+        // Every gateway ends the live connections this covers, once it is committed.
+        await notify(trx, LOCKS_CHANNEL, JSON.stringify(revokeNotice(row, reason)));
         return { id: inserted.id };
       });
     },
@@ -87,6 +89,22 @@ export function createRevocations(deps: { db: Db; audit: AuditLog; clock: () => 
         revokedKeys,
       });
     },
+  };
+}
+
+type RevocationRow = Awaited<ReturnType<typeof describe>>;
+
+function revokeNotice(row: RevocationRow, reason: string): RevokeNotice {
+  return {
+    kind: 'revoke',
+    revocation: row.kind,
+    caFingerprint: row.ca_fingerprint,
+    serialFrom: row.serial_from?.toString() ?? null,
+    serialTo: row.serial_to?.toString() ?? null,
+    keyId: row.key_id,
+    keyFingerprint: row.public_key ? fingerprint(Buffer.from(row.public_key.split(' ')[1]!, 'base64')) : null,
+    // A notice must stay under PostgreSQL's 8000 bytes; the full reason is in the table and the audit log.
+    reason: reason.slice(0, 1000),
   };
 }
 

@@ -9,7 +9,7 @@ import type { CaConfig } from '../config.ts';
 export async function startEmbeddedGateway(services: OpenedServices, config: CaConfig, log: (line: string) => void): Promise<Gateway> {
   if (!config.sshAddr) throw new Error('startEmbeddedGateway: no --ssh-addr');
   return startGateway({
-    config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: config.sshAddr, names: config.gatewayNames, exclusiveDatabase: !config.databaseUrl },
+    config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: config.sshAddr, names: config.gatewayNames, exclusiveDatabase: !config.databaseUrl, proxyProtocolFrom: config.proxyProtocolFrom },
     ca: services.gateway,
     db: services.database.db,
     audit: services.audit,

@@ -14,6 +14,7 @@ import { auditExportRoutes } from './routes/audit-export-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
 import { gatewayRoutes } from './routes/gateway-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
+import { enrollRoutes } from './routes/enroll-routes.ts';
 import type { CaServices } from './services.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
 
@@ -82,6 +83,7 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   await app.register(auditRoutes(services));
   await app.register(auditExportRoutes(services));
   await app.register(gatewayRoutes(services));
+  await app.register(enrollRoutes(services));
   await app.register(uiRoutes(services));
   return app;
 }

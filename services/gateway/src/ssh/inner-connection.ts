@@ -4,6 +4,7 @@ import ssh2, { type Client, type Connection } from 'ssh2';
 import type { AuditLog } from '@access/audit';
 import type { EngineerIdentity, GatewayCa, HostInfo, SessionGrant } from '../ca-client.ts';
 import type { LiveConnections } from '../live-connections.ts';
+import { credentialOf, type LiveCredential } from '../revocation-match.ts';
 import type { SessionRecorder } from '../recording/session-recorder.ts';
 import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
@@ -57,8 +58,9 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
   let upstream: Client | null = null;
   let grant: SessionGrant | null = null;
   let signingIn = false;
+  let credential: LiveCredential | undefined;
   const untrack: Array<() => void> = [];
-  const sessionEnds = new Set<(reason: string) => void>();
+  const sessionEnds = new Set<(reason: string) => Promise<void>>();
 
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'publickey' || signingIn || grant) return ctx.reject(['publickey']);
@@ -97,6 +99,7 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
       ({ client: up, grant: g }) => {
         upstream = up;
         grant = g;
+        credential = credentialOf(check.certificate);
         signingIn = false;
         ctx.accept();
         deps.log(`${outer.identity.email} → ${login}@${g.host.name} (${connectionId})`);
@@ -115,14 +118,16 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
     const up = upstream!;
     const g = grant!;
     const endConnection = (reason: string) => {
-      for (const end of [...sessionEnds]) end(reason);
-      // Let the reason reach the engineer's terminal before the connection goes.
-      setTimeout(() => {
+      // Each session says why and closes its channel first (the client then shows the reason
+      // and hangs up by itself); the connection goes after that, or after a second at most.
+      const closed = Promise.all([...sessionEnds].map((end) => end(reason)));
+      const waited = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      void Promise.race([closed, waited]).then(() => {
         up.end();
         client.end();
-      }, 200).unref();
+      });
     };
-    untrack.push(deps.live.add(outer.identity.userId, endConnection));
+    untrack.push(deps.live.add(outer.identity.userId, endConnection, credential));
     const base = {
       connectionId,
       user: { id: outer.identity.userId, email: outer.identity.email },

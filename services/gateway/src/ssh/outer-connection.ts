@@ -5,7 +5,10 @@ import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
 import { checkCertificateAuth } from './certificate-auth.ts';
 import { serveInnerConnection, type InnerDeps } from './inner-connection.ts';
-import { plainAddress } from './upstream-dialer.ts';
+import { credentialOf } from '../revocation-match.ts';
+
+/** How long an ended outer connection stays open for its inner connections' last words (a loaded machine needed more than 300 ms). */
+const OUTER_END_GRACE_MS = 1500;
 
 export interface OuterDeps extends InnerDeps {
   /** The names engineers dial the gateway by; its host certificate names them. */
@@ -20,12 +23,12 @@ const GATEWAY_HELP = [
 
 /**
  * One engineer's TCP connection: the outer SSH connection, authenticated with their user
- * certificate. It offers nothing but direct-tcpip channels to enrolled hosts, each of which
+ * certificate. `clientAddress` is the engineer's (the peer's, or what a trusted load balancer's
+ * PROXY header said): audit events, session rows and the certificate's source-address use it. It offers nothing but direct-tcpip channels to enrolled hosts, each of which
  * the gateway terminates itself.
  */
-export async function serveOuterConnection(socket: Socket, deps: OuterDeps): Promise<void> {
+export async function serveOuterConnection(socket: Socket, clientAddress: string, deps: OuterDeps): Promise<void> {
   socket.setNoDelay(true);
-  const clientAddress = plainAddress(socket.remoteAddress ?? '');
   const hostKey = await deps.hostKeys.forNames(deps.names);
   const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
   server.on('connection', (client: Connection) => handle(client, clientAddress, deps));
@@ -35,6 +38,7 @@ export async function serveOuterConnection(socket: Socket, deps: OuterDeps): Pro
 function handle(client: Connection, clientAddress: string, deps: OuterDeps): void {
   let identity: EngineerIdentity | null = null;
   let forceCommand: string | null = null;
+  let credential: ReturnType<typeof credentialOf> | undefined;
   let checking = false;
   let untrack: (() => void) | null = null;
 
@@ -51,6 +55,7 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps): voi
       (found) => {
         identity = found;
         forceCommand = check.certificate.criticalOptions['force-command'] ?? null;
+        credential = credentialOf(check.certificate);
         ctx.accept();
       },
       (error: unknown) => {
@@ -73,7 +78,10 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps): voi
 
   client.on('ready', () => {
     const who = identity!;
-    untrack = deps.live.add(who.userId, () => setTimeout(() => client.end(), 300).unref());
+    // The inner connections it carries end too, each writing why to the engineer's terminal
+    // first; the outer one waits so those words are not cut off. A client whose inner
+    // connections closed hangs up by itself before this fires.
+    untrack = deps.live.add(who.userId, () => setTimeout(() => client.end(), OUTER_END_GRACE_MS).unref(), credential);
 
     client.on('tcpip', (accept, reject, info) => {
       const destination = info.destIP;

@@ -18,8 +18,11 @@ export interface BridgeContext {
   /** A certificate's force-command: what runs, whatever the engineer asked for. */
   forceCommand: string | null;
   onTransfer(sessionId: string, transfer: FileTransfer): void;
-  /** Registers a way to end this recorded session from outside (locks, terminate, shutdown); returns the unregister. */
-  track(sessionId: string, end: (reason: string) => void): () => void;
+  /**
+   * Registers a way to end this recorded session from outside (locks, terminate, shutdown);
+   * returns the unregister. The end resolves once the reason was handed to the channel.
+   */
+  track(sessionId: string, end: (reason: string) => Promise<void>): () => void;
   log(line: string): void;
 }
 
@@ -208,9 +211,16 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
     const untrack = ctx.track(r.id, (reason) => {
       endedBy = reason;
       const text = `\r\naccess: ${reason}\r\n`;
+      // Resolves when the engineer's channel has closed: OpenSSH shows what came before a
+      // channel close, but drops output still unread when a disconnect arrives.
+      const closed = new Promise<void>((resolve) => {
+        if (finished) return resolve();
+        down.once('close', () => resolve());
+      });
       if (down.writable) (pty ? down : down.stderr).write(text);
       r.event('m', `ended by the gateway: ${reason}`);
       up.close();
+      return closed;
     });
 
     let finished = false;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createAuditLog } from '@access/audit';
 import { openDatabase } from '@access/db';
 import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway } from '@access/gateway';
-import { advertisedGateway, ConfigError, DEFAULT_GATEWAY_ADDR, parseHostPort } from '../../config.ts';
+import { advertisedGateway, ConfigError, DEFAULT_GATEWAY_ADDR, parseHostPort, proxySources } from '../../config.ts';
 import { readSecretFile } from '../../oidc/secret-file.ts';
 import { say, type CliIo, type GlobalOptions } from '../io.ts';
 
@@ -11,6 +11,7 @@ interface GatewayFlags {
   caUrl?: string;
   sshAddr?: string;
   tokenFile?: string;
+  proxyProtocolFrom?: string;
 }
 
 /**
@@ -25,6 +26,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
     .option('--ca-url <url>', 'the CA, e.g. https://access.example.com (env ACCESS_CA_URL)')
     .option('--ssh-addr <host:port>', `where engineers connect (env ACCESS_SSH_ADDR; default ${DEFAULT_GATEWAY_ADDR})`)
     .option('--token-file <path>', 'a 0600 file holding a token from "access-server token create --role gateway" (default: the gateway-token systemd credential)')
+    .option('--proxy-protocol-from <addresses>', 'load balancers (comma-separated addresses, CIDRs) whose connections start with a PROXY protocol v1/v2 header naming the client (env ACCESS_PROXY_PROTOCOL_FROM; default: off)')
     .action(async (flags: GatewayFlags, command: Command) => {
       const tell = say(io);
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -38,13 +40,14 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       const token = readSecretFile(tokenFile).trim();
       const sshAddr = parseHostPort(flags.sshAddr ?? io.env['ACCESS_SSH_ADDR'] ?? DEFAULT_GATEWAY_ADDR, '--ssh-addr');
       const { names } = advertisedGateway(io.env, sshAddr);
+      const proxyProtocolFrom = proxySources(flags.proxyProtocolFrom ?? io.env['ACCESS_PROXY_PROTOCOL_FROM']);
 
       const database = await openDatabase({ url: databaseUrl });
       const clock = () => new Date();
       try {
         tell(`access-gateway: asking the CA at ${caUrl}`);
         const gateway = await startGateway({
-          config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr, names, exclusiveDatabase: false },
+          config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr, names, exclusiveDatabase: false, proxyProtocolFrom },
           ca: createHttpGatewayCa({ url: caUrl, token }),
           db: database.db,
           audit: createAuditLog(database.db, clock),
@@ -54,6 +57,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
         });
         const a = gateway.address();
         tell(`access-gateway: ${gateway.gatewayId} listening for ssh on ${a.host}:${a.port} (host certificate names: ${names.join(', ')})`);
+        if (proxyProtocolFrom.length) tell(`access-gateway: reading PROXY protocol headers from ${proxyProtocolFrom.join(', ')} only`);
         const signal = await io.stopSignal();
         tell(`access-gateway: ${signal}, ending sessions and shutting down`);
         await gateway.close();

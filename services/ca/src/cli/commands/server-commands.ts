@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { openStore } from '../../ca-services.ts';
 import { DEFAULT_DEV_IDP_ADDR, DEFAULT_DEV_PASSWORD, seedDevData, startDevIdentity, type DevIdentity } from '../../dev/dev-mode.ts';
+import { proxySources } from '../../config.ts';
 import { startServer } from '../../server.ts';
 import { configFrom, say, type CliIo, type GlobalOptions } from '../io.ts';
 
@@ -12,10 +13,12 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .addOption(new Option('--log-level <level>', 'log level (info logs every request)').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'))
     .option('--ssh-addr <host:port>', 'where the recording gateway listens for ssh (env ACCESS_SSH_ADDR; default 127.0.0.1:3022)')
     .option('--no-gateway', 'run the CA alone, without the recording gateway')
+    .option('--proxy-protocol-from <addresses>', "load balancers (comma-separated addresses, CIDRs) whose connections to the gateway start with a PROXY protocol header (env ACCESS_PROXY_PROTOCOL_FROM; default: off)")
     .option('--dev', 'development mode: a built-in identity provider with demo users and demo grants (loopback only; never in production)')
     .option('--dev-idp-addr <host:port>', 'where the development identity provider listens (with --dev)', DEFAULT_DEV_IDP_ADDR)
-    .action(async (options: { httpAddr?: string; sshAddr?: string; gateway: boolean; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
+    .action(async (options: { httpAddr?: string; sshAddr?: string; proxyProtocolFrom?: string; gateway: boolean; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
       const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr, options.gateway ? options.sshAddr : false);
+      if (options.proxyProtocolFrom !== undefined) config.proxyProtocolFrom = proxySources(options.proxyProtocolFrom);
       const tell = say(io);
       tell(`access-server: data directory ${config.dataDir}`);
       let dev: DevIdentity | undefined;

@@ -33,6 +33,7 @@ describe.each(testDatabaseKinds())('who may call the admin routes, on %s', (kind
     ['POST', '/v1/grants', '/v1/grants', { user: 'auditor@example.com', role: 'admin', reason: 'promote myself' }],
     ['DELETE', '/v1/grants/:id', `/v1/grants/${grantId}`, undefined],
     ['POST', '/v1/hosts', '/v1/hosts', { name: 'sneaky', address: '10.6.6.6:22' }],
+    ['POST', '/v1/hosts/tokens', '/v1/hosts/tokens', { labels: { env: 'dev' } }],
     ['PATCH', '/v1/hosts/:name', '/v1/hosts/web-1', { address: '10.6.6.6:22' }],
     ['DELETE', '/v1/hosts/:name', '/v1/hosts/web-1', undefined],
     ['POST', '/v1/users/:id/lock', `/v1/users/${target.user.id}/lock`, { reason: 'because' }],

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { enrollCommand } from '../../enrollment/enroll-script.ts';
+import { createJoinToken } from '../../enrollment/join-tokens.ts';
 import type { CaServices } from '../../http/services.ts';
 import { validateHostLabels } from '../../identity/labels.ts';
 import { asForm, field, labelsField, requiredField } from '../forms.ts';
@@ -36,8 +38,8 @@ export function registerHostPages(app: FastifyInstance, services: CaServices): v
 <button type="submit">Search</button>
 </form>
 ${table(['Name', 'Address', 'Labels', 'Last session'], rows, 'No host matches.')}
-${admin ? addHostForm(ui) : ''}
-<p class="hint">Servers enroll themselves with a join token from <code>access hosts token</code> once enrollment is set up; until then an admin adds them here.</p>`;
+${admin ? html`${joinTokenForm(ui)}${addHostForm(ui)}` : ''}
+<p class="hint">Servers enroll themselves with a join token (here or <code>access hosts token</code>); an admin can also add one by hand.</p>`;
     return sendPage(reply, page(ui, { title: 'Hosts', section: 'hosts', body, notice: notice(request.query) }));
   });
 
@@ -48,6 +50,23 @@ ${admin ? addHostForm(ui) : ''}
       request.ui!.caller.actor,
     );
     return seeOther(reply, `/ui/hosts/${encodeURIComponent(host.name)}`, 'host-saved');
+  });
+
+  // The token is shown once, on this response: it is never stored, so there is nothing to redirect to.
+  app.post('/ui/hosts/tokens', { preHandler: requirePage(services, 'admin') }, async (request, reply) => {
+    const ui = request.ui!;
+    const form = asForm(request.body);
+    const name = field(form, 'name', 'name', 253);
+    const created = await createJoinToken(
+      { db: services.database.db, audit: services.audit, clock: services.clock },
+      { labels: labelsField(form, 'labels', 'labels'), ttl: field(form, 'ttl', 'ttl', 40) || undefined, name: name || undefined },
+      ui.caller.actor,
+    );
+    const body = html`<p>Run this on the server as root before ${when(created.expiresAt)}. It works once, and this page is the only time it is shown.</p>
+<pre class="mono">${enrollCommand(services.config.publicUrl, created.token)}</pre>
+<p>Labels: ${labelsText(created.labels) || 'none'}${created.name ? html`; only for the host ${created.name}` : ''}.</p>
+<p><a href="/ui/hosts">Back to hosts</a></p>`;
+    return sendPage(reply, page(ui, { title: 'Join token', section: 'hosts', body }));
   });
 
   app.get<{ Params: { name: string }; Querystring: HostQuery }>('/ui/hosts/:name', { preHandler: requirePage(services, 'audit') }, async (request, reply) => {
@@ -91,6 +110,19 @@ ${postForm(ui, `${path}/delete`, html`<button type="submit" class="danger">Delet
     await hosts.delete(request.params.name, request.ui!.caller.actor);
     return seeOther(reply, '/ui/hosts', 'host-deleted');
   });
+}
+
+function joinTokenForm(ui: Parameters<typeof postForm>[0]) {
+  return html`<h2>Create a join token</h2>
+${postForm(
+  ui,
+  '/ui/hosts/tokens',
+  html`<label>Labels <span class="hint">the enrolled host gets these, key=value separated by commas</span><input type="text" name="labels" placeholder="env=prod, team=web"></label>
+<label>Valid for <span class="hint">at most 24h</span><input type="text" name="ttl" value="1h"></label>
+<label>Host name <span class="hint">optional: the only name the server may enroll as</span><input type="text" name="name"></label>
+<button type="submit">Create a join token</button>`,
+  { class: 'stacked', label: 'Create a join token' },
+)}`;
 }
 
 function addHostForm(ui: Parameters<typeof postForm>[0]) {

@@ -1,0 +1,68 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { parseEnrollRequest, parseRenewRequest } from '../../enrollment/enroll-input.ts';
+import { enrollCommand, enrollScript } from '../../enrollment/enroll-script.ts';
+import { createEnrollment, type DryRunResult, type EnrollResult } from '../../enrollment/enrollment.ts';
+import { scriptResponse } from '../../enrollment/script-response.ts';
+import { requireCaller } from '../caller.ts';
+import type { CaServices } from '../services.ts';
+import { duration, objectBody, optionalText, plainObject, queryParams } from './request-input.ts';
+
+/**
+ * Server enrollment. `POST /v1/hosts/tokens` (admin) makes a single-use join token;
+ * `GET /enroll.sh` serves the script; `POST /v1/enroll` (the token is the credential) and
+ * `POST /v1/enroll/renew` (a signature by an enrolled host key is) answer it.
+ */
+export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
+  async (app) => {
+    const { config } = services;
+    const enrollment = createEnrollment({
+      db: services.database.db,
+      audit: services.audit,
+      authority: services.authority,
+      keyring: services.keyring,
+      limits: { userCertMaxTtl: config.userCertMaxTtl, hostCertMaxTtl: config.hostCertMaxTtl, clockSkew: config.clockSkew, forbiddenPrincipals: config.forbiddenPrincipals },
+      publicUrl: config.publicUrl,
+      clock: services.clock,
+    });
+    const script = enrollScript(config.publicUrl);
+
+    const answer = (reply: FastifyReply, query: unknown, status: number, result: EnrollResult | DryRunResult) => {
+      const format = queryParams(query, ['format'])['format']?.[0] ?? 'json';
+      if (format === 'text') return reply.status(status).type('text/plain; charset=utf-8').send(scriptResponse(result));
+      return reply.status(status).send(result);
+    };
+
+    app.post('/v1/hosts/tokens', { onRequest: requireCaller(services, 'admin') }, async (request, reply) => {
+      const b = objectBody(request.body, ['labels', 'ttl', 'name']);
+      const created = await enrollment.createToken(
+        { labels: plainObject(b['labels'], 'labels', 64) as Record<string, string> | undefined, ttl: duration(b['ttl'], 'ttl'), name: optionalText(b['name'], 'name', 253) },
+        request.caller!.actor,
+      );
+      return reply.status(201).send({ ...created, expiresAt: created.expiresAt.toISOString(), scriptUrl: `${config.publicUrl}/enroll.sh`, command: enrollCommand(config.publicUrl, created.token) });
+    });
+
+    app.get('/enroll.sh', async (_request, reply) =>
+      reply.type('text/plain; charset=utf-8').headers({ 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(await script()),
+    );
+
+    app.post('/v1/enroll', async (request, reply) => {
+      let parsed;
+      try {
+        parsed = parseEnrollRequest(request.body);
+      } catch (error) {
+        return enrollment.refuse(error, 'enroll', request.ip);
+      }
+      const result = await enrollment.enroll(parsed, request.ip);
+      return answer(reply, request.query, 'dryRun' in result ? 200 : 201, result);
+    });
+
+    app.post('/v1/enroll/renew', async (request, reply) => {
+      let parsed;
+      try {
+        parsed = parseRenewRequest(request.body);
+      } catch (error) {
+        return enrollment.refuse(error, 'renew', request.ip);
+      }
+      return answer(reply, request.query, 200, await enrollment.renew(parsed, request.ip));
+    });
+  };
