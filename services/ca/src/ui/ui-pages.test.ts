@@ -67,6 +67,9 @@ describe.each(testDatabaseKinds())('web UI pages, on %s', (kind) => {
     expect((await admin.post('/ui/grants', { kind: 'user', subject: 'eng@example.com', role: 'web', expires: '30d', reason: 'on call' })).statusCode).toBe(303);
     const [grant] = await ca.services.identity.grants.list({ user: 'eng@example.com', role: 'web', activeOnly: true });
     expect(grant?.reason).toBe('on call');
+    // "Granted by" names the admin by email, not by user id.
+    expect(grant?.grantedBy).toMatch(/^user:usr_/);
+    expect((await admin.get('/ui/grants')).body).toContain('<td>admin@example.com</td>');
     expect((await admin.post(`/ui/grants/${grant!.id}/revoke`)).statusCode).toBe(303);
     expect(await ca.services.identity.grants.list({ user: 'eng@example.com', role: 'web', activeOnly: true })).toEqual([]);
     const events = await ca.services.audit.list({ limit: 3 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CaServices } from '../../http/services.ts';
 import { reviewGrants } from '../../identity/grant-review.ts';
 import type { Grant } from '../../identity/grants.ts';
+import { listUsers } from '../../identity/users.ts';
 import { asForm, field, requiredField } from '../forms.ts';
 import { html, type Html } from '../html.ts';
 import { notice, page, postForm, table, when } from '../layout.ts';
@@ -27,7 +28,7 @@ export function registerGrantPages(app: FastifyInstance, services: CaServices): 
 <label><span>Revoked and expired too</span><input type="checkbox" name="all" value="1"${all ? html` checked` : ''}></label>
 <button type="submit">Filter</button>
 </form>
-${grantTable(ui, list, services.clock())}
+${grantTable(ui, list, services.clock(), await actorNames(services))}
 ${ui.can('admin') ? addGrantForm(ui, roleNames) : ''}`;
     return sendPage(reply, page(ui, { title: 'Grants', section: 'grants', body, notice: notice(request.query) }));
   });
@@ -58,16 +59,23 @@ ${ui.can('admin') ? addGrantForm(ui, roleNames) : ''}`;
     const ui = request.ui!;
     const now = services.clock();
     const review = await reviewGrants(services.database.db, now);
+    const names = await actorNames(services);
     const body = html`<p>Grants that end within 7 days, and grants older than 30 days that gave nobody a certificate in the last 30 days (candidates to revoke).</p>
 <h2>Expiring soon</h2>
-${grantTable(ui, review.expiringSoon, now, 'No grant ends in the next 7 days.')}
+${grantTable(ui, review.expiringSoon, now, names, 'No grant ends in the next 7 days.')}
 <h2>Unused for 30 days</h2>
-${grantTable(ui, review.unused, now, 'Every grant older than 30 days was used in the last 30 days.')}`;
+${grantTable(ui, review.unused, now, names, 'Every grant older than 30 days was used in the last 30 days.')}`;
     return sendPage(reply, page(ui, { title: 'Access review', section: 'grants', body }));
   });
 }
 
-function grantTable(ui: UiContext, list: readonly Grant[], now: Date, empty = 'No grant matches.'): Html {
+/** `user:usr_…` as the person's email, for the "Granted by" column; other actors as they are. */
+async function actorNames(services: CaServices): Promise<(actor: string) => string> {
+  const emails = new Map((await listUsers(services.database.db)).map((u) => [`user:${u.id}`, u.email]));
+  return (actor) => emails.get(actor) ?? actor;
+}
+
+function grantTable(ui: UiContext, list: readonly Grant[], now: Date, nameOf: (actor: string) => string, empty = 'No grant matches.'): Html {
   const admin = ui.can('admin');
   const rows = list.map((g) => {
     const active = !g.revokedAt && (!g.expiresAt || g.expiresAt > now);
@@ -81,7 +89,7 @@ function grantTable(ui: UiContext, list: readonly Grant[], now: Date, empty = 'N
       html`<a href="/ui/roles/${encodeURIComponent(g.role)}">${g.role}</a>`,
       g.expiresAt ? when(g.expiresAt) : 'never',
       g.reason,
-      g.grantedBy,
+      nameOf(g.grantedBy),
       g.lastUsedAt ? when(g.lastUsedAt) : 'never',
       state,
       revoke,
