@@ -224,11 +224,13 @@ class Screen {
    * @param {TerminalClass} TerminalCtor
    * @param {HTMLPreElement} pre
    * @param {Size} size the recording's initial size
+   * @param {boolean} pty false for a session without a terminal: its output has bare line feeds
    */
-  constructor(TerminalCtor, pre, size) {
+  constructor(TerminalCtor, pre, size, pty) {
     this.TerminalCtor = TerminalCtor;
     this.pre = pre;
     this.size = size;
+    this.pty = pty;
     this.cursorHidden = false;
     this.term = this.#create();
     /** How many of the player's events the emulator has consumed. */
@@ -248,7 +250,8 @@ class Screen {
 
   /** @returns {Terminal} */
   #create() {
-    const term = new this.TerminalCtor({ cols: this.size.cols, rows: this.size.rows, allowProposedApi: true, scrollback: 1000 });
+    // Without a pty nothing turned "\n" into "\r\n", so the emulator does it, as a terminal would have.
+    const term = new this.TerminalCtor({ cols: this.size.cols, rows: this.size.rows, allowProposedApi: true, scrollback: 1000, convertEol: !this.pty });
     this.cursorHidden = false;
     // DECTCEM (CSI ? 25 h/l) decides whether the cursor is drawn. Returning false lets
     // xterm's own handler run as well.
@@ -481,6 +484,7 @@ class Player {
   constructor(root) {
     this.root = root;
     this.liveMode = root.dataset['live'] === 'true';
+    this.pty = root.dataset['pty'] !== 'false';
     this.hint = {
       cols: boundedInt(Number(root.dataset['cols']), MAX_COLS) ?? DEFAULT_SIZE.cols,
       rows: boundedInt(Number(root.dataset['rows']), MAX_ROWS) ?? DEFAULT_SIZE.rows,
@@ -601,7 +605,7 @@ class Player {
       const text = await response.text();
       const parsed = parseCast(text, true);
       this.#readHeaders(response);
-      this.screen = new Screen(TerminalCtor, this.ui.screen, parsed.size ?? this.hint);
+      this.screen = new Screen(TerminalCtor, this.ui.screen, parsed.size ?? this.hint, this.pty);
       this.#append(parsed.events, parsed.skipped);
       this.loading = false;
       this.ui.message.hidden = true;

@@ -49,11 +49,11 @@ function cast(name: string, events: unknown[][], options: { status?: Cast['statu
   return entry;
 }
 
-function page(name: string, live: boolean): string {
+function page(name: string, live: boolean, pty: boolean): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>player test</title><script src="/hooks.js"></script></head>
 <body>
-<div data-access-player data-cast-url="/ui/sessions/${name}/cast" data-xterm-url="/ui/assets/vendor/xterm-headless.mjs" data-live="${live}" data-cols="80" data-rows="24"></div>
+<div data-access-player data-cast-url="/ui/sessions/${name}/cast" data-xterm-url="/ui/assets/vendor/xterm-headless.mjs" data-live="${live}" data-pty="${pty}" data-cols="80" data-rows="24"></div>
 <script type="module" src="/ui/assets/player.js"></script>
 </body></html>`;
 }
@@ -68,7 +68,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const js = 'text/javascript; charset=utf-8';
   const pageMatch = /^\/page\/([\w-]+)$/.exec(url.pathname);
   const castMatch = /^\/ui\/sessions\/([\w-]+)\/cast$/.exec(url.pathname);
-  if (pageMatch) return send(res, 200, 'text/html; charset=utf-8', page(pageMatch[1]!, url.searchParams.get('live') === 'true'));
+  if (pageMatch) return send(res, 200, 'text/html; charset=utf-8', page(pageMatch[1]!, url.searchParams.get('live') === 'true', url.searchParams.get('pty') !== 'false'));
   if (url.pathname === '/hooks.js') return send(res, 200, js, HOOKS_JS);
   if (url.pathname === '/ui/assets/player.js') return send(res, 200, js, readFileSync(join(HERE, 'player.js'), 'utf8'));
   if (url.pathname === '/ui/assets/player.css') return send(res, 200, 'text/css; charset=utf-8', readFileSync(join(HERE, 'player.css'), 'utf8'));
@@ -115,13 +115,13 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'session player in headless Chromi
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  async function open(name: string, live = false): Promise<Page> {
+  async function open(name: string, live = false, pty = true): Promise<Page> {
     context = await browser.newContext();
     const p = await context.newPage();
     p.setDefaultTimeout(10_000);
     pageErrors = [];
     p.on('pageerror', (error) => pageErrors.push(String(error)));
-    await p.goto(`${base}/page/${name}?live=${live}`);
+    await p.goto(`${base}/page/${name}?live=${live}&pty=${pty}`);
     await p.waitForSelector('[data-access-player]:not([data-state="loading"])');
     return p;
   }
@@ -166,6 +166,20 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'session player in headless Chromi
     // The listener is live: an inline style attribute set from a string is reported.
     await p.evaluate("document.body.setAttribute('style', 'color: red')");
     await expect.poll(() => p.evaluate('window.__cspViolations.length'), { timeout: 5_000 }).toBeGreaterThan(0);
+  });
+
+  it('starts each line of a session without a terminal at the left edge, as a terminal would have', async () => {
+    cast('nopty', [
+      [0, 'o', 'first\nsecond\n'],
+      [0.1, 'e', 'an error\n'],
+    ]);
+    const p = await open('nopty', false, false);
+    const seek = p.getByRole('slider', { name: 'Seek' });
+    await seek.focus();
+    await p.keyboard.press('End');
+    await screenShows(p, 'an error');
+    const rows = (await p.locator('.access-row').allTextContents()).map((r) => r.trimEnd());
+    expect(rows.slice(0, 3)).toEqual(['first', 'second', 'an error']);
   });
 
   it('plays, pauses and seeks; seeking back replays from the first frame', async () => {

@@ -58,7 +58,7 @@ ${ui.can('audit') ? html`<a href="/ui/audit?session=${s.id}">Audit events of thi
 </div>
 ${live && ui.can('admin') ? terminateForm(ui, s) : ''}
 <h2>${live ? 'Live view' : 'Replay'}</h2>
-<div class="player" data-access-player data-cast-url="/ui/sessions/${s.id}/cast" data-xterm-url="/ui/assets/vendor/xterm-headless.mjs" data-live="${live ? 'true' : 'false'}" data-cols="${s.cols || 80}" data-rows="${s.rows || 24}"></div>
+<div class="player" data-access-player data-cast-url="/ui/sessions/${s.id}/cast" data-xterm-url="/ui/assets/vendor/xterm-headless.mjs" data-live="${live ? 'true' : 'false'}" data-pty="${s.term === null ? 'false' : 'true'}" data-cols="${s.cols || 80}" data-rows="${s.rows || 24}"></div>
 <noscript><p>The player needs JavaScript; the transcript above is plain text.</p></noscript>`;
     return sendPage(reply, page(ui, { title: `Session ${s.id}`, section: 'sessions', body, scripts: ['player.js'], notice: notice(request.query) }));
   });
