@@ -21,6 +21,7 @@ const QUICK_ARGS: Readonly<Record<string, readonly string[]>> = {
   'audit-append.ts': ['500'],
   'login.ts': ['50'],
   'gateway.ts': ['quick'],
+  'fuzz-gateway.ts': ['quick'],
 };
 /** Each script bounds itself; this only catches one that hangs. */
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;

@@ -38,6 +38,10 @@ export interface GatewayConfig {
    */
   proxyProtocolFrom: readonly string[];
   proxyHeader: ProxyHeaderLimits;
+  /** A connection not signed in this long after it opened (ms) is dropped: idle or slow pre-auth peers hold no socket for long. */
+  handshakeTimeoutMs: number;
+  /** Refused sign-in attempts (not queries) a connection may make before it is dropped. */
+  maxAuthFailures: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase'> = {
@@ -49,6 +53,8 @@ export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | '
   transcriptCatchUpMs: 60_000,
   proxyProtocolFrom: [],
   proxyHeader: DEFAULT_PROXY_HEADER_LIMITS,
+  handshakeTimeoutMs: 20_000,
+  maxAuthFailures: 10,
 };
 
 /** A session ended this long ago (ms) without a transcript was left by a gateway that stopped first. */
@@ -71,6 +77,8 @@ export interface Gateway {
   readonly gatewayId: string;
   address(): { host: string; port: number };
   liveConnections(): number;
+  /** TCP connections open now, signed in or not. */
+  openSockets(): number;
   /** Resolves once no transcript is waiting or being written. */
   transcriptsIdle(): Promise<void>;
   close(): Promise<void>;
@@ -146,14 +154,23 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     connectTimeoutMs: config.connectTimeoutMs,
     log,
     names: config.names,
+    maxAuthFailures: config.maxAuthFailures,
   };
   const sockets = new Set<Socket>();
   const server: NetServer = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    // Counted from accept, so a slow PROXY header or an idle peer is covered too; cleared once signed in.
+    const handshake = setTimeout(() => {
+      log(`dropped a connection from ${socket.remoteAddress ?? 'an unknown peer'}: not signed in within ${config.handshakeTimeoutMs} ms`);
+      socket.destroy();
+    }, config.handshakeTimeoutMs);
+    socket.on('close', () => {
+      clearTimeout(handshake);
+      sockets.delete(socket);
+    });
     socket.on('error', () => undefined);
     clientAddressOf(socket, proxySources, config.proxyHeader)
-      .then((clientAddress) => serveOuterConnection(socket, clientAddress, innerDeps))
+      .then((clientAddress) => serveOuterConnection(socket, clientAddress, innerDeps, () => clearTimeout(handshake)))
       .catch((error: unknown) => {
         log(`could not serve a connection from ${socket.remoteAddress ?? 'an unknown peer'}: ${(error as Error).message}`);
         socket.destroy();
@@ -174,6 +191,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       return { host: a.address, port: a.port };
     },
     liveConnections: () => live.count(),
+    openSockets: () => sockets.size,
     transcriptsIdle: () => transcriber.idle(),
     async close() {
       clearInterval(refresh);

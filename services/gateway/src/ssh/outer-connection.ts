@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import ssh2, { type Connection, type ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type AuthenticationType, type Connection, type ServerChannel } from 'ssh2';
 import type { EngineerIdentity } from '../ca-client.ts';
 import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
@@ -13,6 +13,8 @@ const OUTER_END_GRACE_MS = 1500;
 export interface OuterDeps extends InnerDeps {
   /** The names engineers dial the gateway by; its host certificate names them. */
   names: readonly string[];
+  /** Refused sign-in attempts (not queries) before the connection is dropped; ssh2 sets no limit of its own. */
+  maxAuthFailures: number;
 }
 
 const GATEWAY_HELP = [
@@ -27,15 +29,23 @@ const GATEWAY_HELP = [
  * PROXY header said): audit events, session rows and the certificate's source-address use it. It offers nothing but direct-tcpip channels to enrolled hosts, each of which
  * the gateway terminates itself.
  */
-export async function serveOuterConnection(socket: Socket, clientAddress: string, deps: OuterDeps): Promise<void> {
+export async function serveOuterConnection(socket: Socket, clientAddress: string, deps: OuterDeps, onSignedIn: () => void = () => undefined): Promise<void> {
   socket.setNoDelay(true);
   const hostKey = await deps.hostKeys.forNames(deps.names);
   const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
-  server.on('connection', (client: Connection) => handle(client, clientAddress, deps));
+  server.on('connection', (client: Connection) => handle(client, clientAddress, deps, onSignedIn));
   server.injectSocket(socket);
 }
 
-function handle(client: Connection, clientAddress: string, deps: OuterDeps): void {
+function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSignedIn: () => void): void {
+  let failures = 0;
+  /** Refuses one attempt; past the limit the connection is dropped, as sshd's MaxAuthTries does. */
+  const refuse = (ctx: AuthContext, methods: AuthenticationType[]) => {
+    ctx.reject(methods);
+    if (++failures < deps.maxAuthFailures) return;
+    deps.log(`dropped a connection from ${clientAddress}: ${failures} refused sign-in attempts`);
+    client.end();
+  };
   let identity: EngineerIdentity | null = null;
   let forceCommand: string | null = null;
   let credential: ReturnType<typeof credentialOf> | undefined;
@@ -43,12 +53,12 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps): voi
   let untrack: (() => void) | null = null;
 
   client.on('authentication', (ctx) => {
-    if (ctx.method !== 'publickey' || checking || identity) return ctx.reject(['publickey']);
+    if (ctx.method !== 'publickey' || checking || identity) return refuse(ctx, ['publickey']);
     const check = checkCertificateAuth(ctx, { trustedCaKeys: deps.userCaKeys(), now: deps.clock(), clientAddress });
     if (check.kind === 'query') return ctx.accept();
     if (check.kind === 'refused') {
       deps.log(`refused a sign-in from ${clientAddress}: ${check.reason}`);
-      return ctx.reject(['publickey']);
+      return refuse(ctx, ['publickey']);
     }
     checking = true;
     deps.ca.identify(check.certificate).then(
@@ -71,12 +81,13 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps): voi
           })
           .catch(() => undefined);
         sayBeforeRefusing(client, message);
-        ctx.reject([]);
+        refuse(ctx, []);
       },
     );
   });
 
   client.on('ready', () => {
+    onSignedIn();
     const who = identity!;
     // The inner connections it carries end too, each writing why to the engineer's terminal
     // first; the outer one waits so those words are not cut off. A client whose inner
