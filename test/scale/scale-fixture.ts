@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, openServices } from '@access/ca';
 import type { RolePermissions } from '@access/db';
+import { issueEngineerCredentials } from '../support/engineer-credentials.ts';
 import { ensureUser } from '../support/linux-user.ts';
-import { runOk } from '../support/process.ts';
 import { startSshd, type SshdHandle } from '../support/sshd.ts';
 import { makeTempDir, removeDir } from '../support/temp-dir.ts';
 
@@ -61,23 +61,13 @@ export async function openScaleFixture(databaseUrl: string): Promise<ScaleFixtur
       const role = `scale-${++roles}`;
       await services.identity.roles.create({ name: role, logins: [login], hostLabels: { env: ['scale'] }, maxTtl: '8h', permissions: ALL }, ADMIN);
       await services.identity.grants.add({ user: email, role, reason: 'scale tests' }, ADMIN);
-      const { user, access } = await services.identity.signIn({ issuer: 'https://idp.test', subject: email, email, emailVerified: true }, { remote: null });
-      const home = makeTempDir('scale-engineer');
+      const { userId, home, serial, identity } = await issueEngineerCredentials(services, email, caKey('host'), 'scale-engineer');
       homes.push(home);
-      const key = join(home, 'key');
-      await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', email, '-f', key]);
-      const cert = await services.authority.sign(
-        { type: 'user', publicKey: readFileSync(`${key}.pub`, 'utf8'), principals: access.principals, ttl: '1h', keyId: email, extensions: access.extensions },
-        { actor: { kind: 'user', id: user.id, name: email }, remote: null },
-      );
-      writeFileSync(`${key}-cert.pub`, `${cert.certificate}\n`);
-      writeFileSync(join(home, 'known_hosts'), `@cert-authority * ${caKey('host')}\n`);
-      const identity = [`  CertificateFile ${key}-cert.pub`, `  IdentityFile ${key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(home, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes'];
       const targets = (await services.database.db.selectFrom('hosts').select('name').execute()).map((h) => h.name);
       return {
         email,
-        userId: user.id,
-        serial: cert.serial,
+        userId,
+        serial,
         configFor(gatewayAddress) {
           const path = join(home, `ssh_config-${gatewayAddress.replace(/\W/g, '_')}`);
           const hosts = targets.flatMap((t) => [`Host ${t}`, `  HostName ${t}`, `  HostKeyAlias ${t}`, `  ProxyJump ${gatewayAddress}`, ...identity]);

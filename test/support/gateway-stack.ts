@@ -1,12 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLog } from '@access/audit';
 import { openDatabase, type DatabaseHandle, type RolePermissions } from '@access/db';
 import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
 import { loadConfig, startServer, type RunningServer } from '@access/ca';
 import { getFreePort } from './free-port.ts';
+import { issueEngineerCredentials } from './engineer-credentials.ts';
 import { ensureUser } from './linux-user.ts';
-import { run, runOk, type RunResult, type RunOptions } from './process.ts';
+import { run, type RunResult, type RunOptions } from './process.ts';
 import { SSH } from './ssh-client.ts';
 import { startSshd, type SshdHandle } from './sshd.ts';
 import { makeTempDir, removeDir } from './temp-dir.ts';
@@ -101,18 +102,8 @@ export async function startGatewayStack(
       const role = `e2e-${++roleCount}`;
       await services.identity.roles.create({ name: role, logins, hostLabels: { env: ['test'] }, maxTtl: '8h', permissions: { ...ALL, ...permissions } }, ADMIN);
       await services.identity.grants.add({ user: email, role, reason: 'gateway tests' }, ADMIN);
-      const { user, access } = await services.identity.signIn({ issuer: 'https://idp.test', subject: email, email, emailVerified: true }, { remote: null });
-      const home = makeTempDir('gw-engineer');
+      const { userId, home, identity } = await issueEngineerCredentials(services, email, caKey('host'), 'gw-engineer');
       homes.push(home);
-      const key = join(home, 'key');
-      await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', email, '-f', key]);
-      const cert = await services.authority.sign(
-        { type: 'user', publicKey: readFileSync(`${key}.pub`, 'utf8'), principals: access.principals, ttl: '1h', keyId: email, extensions: access.extensions },
-        { actor: { kind: 'user', id: user.id, name: email }, remote: null },
-      );
-      writeFileSync(`${key}-cert.pub`, `${cert.certificate}\n`);
-      writeFileSync(join(home, 'known_hosts'), `@cert-authority * ${caKey('host')}\n`);
-      const identity = [`  CertificateFile ${key}-cert.pub`, `  IdentityFile ${key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(home, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes'];
       const sshConfig = join(home, 'ssh_config');
       writeFileSync(
         sshConfig,
@@ -125,7 +116,7 @@ export async function startGatewayStack(
       );
       return {
         email,
-        userId: user.id,
+        userId,
         home,
         sshConfig,
         ssh: (args, runOptions = {}) => run(SSH, ['-F', sshConfig, ...args], { timeoutMs: 60_000, ...runOptions }),
