@@ -22,6 +22,8 @@ const QUICK_ARGS: Readonly<Record<string, readonly string[]>> = {
   'login.ts': ['50'],
   'gateway.ts': ['quick'],
   'fuzz-gateway.ts': ['quick'],
+  'fuzz-http.ts': ['quick'],
+  'load.ts': ['quick'],
 };
 /** Each script bounds itself; this only catches one that hangs. */
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;

@@ -9,6 +9,7 @@ import * as auditSearch from './0007_audit_search.ts';
 import * as sessionSearch from './0008_session_search.ts';
 import * as grantUse from './0009_grant_use.ts';
 import * as enrollment from './0010_enrollment.ts';
+import * as recordSpool from './0011_record_spool.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_session_search': sessionSearch,
   '0009_grant_use': grantUse,
   '0010_enrollment': enrollment,
+  '0011_record_spool': recordSpool,
 };

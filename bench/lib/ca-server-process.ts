@@ -24,6 +24,14 @@ export interface CaServerOptions {
   env?: Record<string, string> | undefined;
 }
 
+/** The last 8,000 characters each server child wrote to stderr, by pid: what to show when one dies mid-run. */
+const stderrTails = new Map<number, () => string>();
+
+/** The end of what server child `pid` wrote to stderr (empty when it is not one of ours). */
+export function serverStderrTail(pid: number): string {
+  return stderrTails.get(pid)?.() ?? '';
+}
+
 /** The child's environment without ACCESS_* settings, so only the flags and `extra` given here apply. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ACCESS_'))), ...extra };
@@ -43,6 +51,7 @@ export function startCaServer(options: CaServerOptions): Promise<CaServerProcess
   const child = spawn(process.execPath, args, { env: childEnv(options.env), stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
+  if (child.pid !== undefined) stderrTails.set(child.pid, () => stderr);
 
   const stop = async (graceMs = 15_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;

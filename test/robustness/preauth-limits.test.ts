@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
 import ssh2 from 'ssh2';
@@ -41,6 +42,7 @@ describe('pre-authentication limits', () => {
         sshAddr: { host: '127.0.0.1', port: 0 },
         names: ['127.0.0.1'],
         exclusiveDatabase: false,
+        spoolDir: join(stack.server.services.config.dataDir, 'limits-gateway-spool'),
         handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
         maxAuthFailures: MAX_AUTH_FAILURES,
       },

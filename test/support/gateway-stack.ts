@@ -47,12 +47,21 @@ const ADMIN = { kind: 'cli' as const, id: 'gateway-test' };
  * through the gateway exactly as `access login` writes it.
  */
 export async function startGatewayStack(
-  options: { databaseUrl?: string; dataDir?: string; remoteGateway?: boolean; /** `--proxy-protocol-from` of the gateway. */ proxyProtocolFrom?: string } = {},
+  options: { databaseUrl?: string; dataDir?: string; remoteGateway?: boolean; /** `--proxy-protocol-from` of the gateway. */ proxyProtocolFrom?: string;
+    /** The gateway's limit flags by commander's name, e.g. `{ connectionRate: '1000' }` for `--connection-rate 1000`. */
+    gatewayLimits?: Record<string, string>;
+    /** The remote gateway's clock (GatewayDeps.clock), e.g. minutes off the CA's; the system clock unless given. */
+    gatewayClock?: () => Date;
+    /** The remote gateway's timeout for each call to the CA (ms). */
+    caTimeoutMs?: number;
+    /** Environment the CA's configuration is read from (`ACCESS_CLOCK_SKEW`, …); none unless given. */
+    caEnv?: Record<string, string>;
+  } = {},
 ): Promise<GatewayStack> {
   const dataDir = options.dataDir ?? makeTempDir('gw-stack');
   const gatewayPort = await getFreePort();
   const sshAddr = options.remoteGateway ? false : `127.0.0.1:${gatewayPort}`;
-  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr, databaseUrl: options.databaseUrl, proxyProtocolFrom: options.proxyProtocolFrom }, {});
+  const config = loadConfig({ dataDir, httpAddr: '127.0.0.1:0', sshAddr, databaseUrl: options.databaseUrl, proxyProtocolFrom: options.proxyProtocolFrom, gatewayLimits: options.gatewayLimits }, options.caEnv ?? {});
   const log: string[] = [];
   const server = await startServer(config, { say: (line) => log.push(line) });
   const { services } = server;
@@ -63,12 +72,20 @@ export async function startGatewayStack(
     const { token } = await services.tokens.create({ role: 'gateway', description: 'test gateway' }, ADMIN);
     const database = await openDatabase({ url: options.databaseUrl });
     const gateway = await startGateway({
-      config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr: { host: '127.0.0.1', port: gatewayPort }, names: ['127.0.0.1'], exclusiveDatabase: false, proxyProtocolFrom: config.proxyProtocolFrom },
-      ca: createHttpGatewayCa({ url: server.url, token }),
+      config: {
+        ...DEFAULT_GATEWAY_CONFIG,
+        sshAddr: { host: '127.0.0.1', port: gatewayPort },
+        names: ['127.0.0.1'],
+        exclusiveDatabase: false,
+        proxyProtocolFrom: config.proxyProtocolFrom,
+        ...config.gatewayLimits,
+        spoolDir: join(dataDir, 'remote-gateway-spool'),
+      },
+      ca: createHttpGatewayCa({ url: server.url, token, ...(options.caTimeoutMs === undefined ? {} : { timeoutMs: options.caTimeoutMs }) }),
       db: database.db,
       audit: createAuditLog(database.db, () => new Date()),
-      listen: (channel, onPayload) => database.listen(channel, onPayload),
-      clock: () => new Date(),
+      listen: database.listen,
+      clock: options.gatewayClock ?? (() => new Date()),
       log: (line) => log.push(`remote-gateway: ${line}`),
     });
     remote = { gateway, database };

@@ -60,3 +60,17 @@ export function pgliteListen(database: PGlite, pool: PostgresPool, log?: Listene
     };
   };
 }
+
+/** One log line for what the listening connection went through. */
+export function describeListenerEvent(event: ListenerEvent): string {
+  switch (event.type) {
+    case 'disconnected':
+      return `lost the database notification connection (${event.error.message}); reconnecting`;
+    case 'retry-failed':
+      return `could not reconnect for database notifications (attempt ${event.attempt}: ${event.error.message}); next try in ${event.nextInMs} ms`;
+    case 'reconnected':
+      return `database notifications are back after ${event.attempt} attempt(s) (${event.channels.join(', ') || 'no channels'})`;
+    case 'subscriber-failed':
+      return `a database notification on ${event.channel} could not be handled: ${(event.error as Error)?.message ?? String(event.error)}`;
+  }
+}

@@ -19,7 +19,16 @@ export interface DatabaseOptions {
   poolSize?: number | undefined;
   /** Hears what the notification listener goes through (lost connection, reconnects), for the log. */
   onListenerEvent?: ListenerLog | undefined;
+  /**
+   * Hears errors of idle pooled connections (the server restarted or went away). The pool
+   * drops such a connection and opens a new one for the next query; without a listener the
+   * error would end the process.
+   */
+  onPoolError?: ((error: Error) => void) | undefined;
 }
+
+/** How long a query waits for a pooled connection to the server before it fails (ms): a database that went away fails fast instead of hanging. */
+export const CONNECT_TIMEOUT_MS = 5000;
 
 export interface DatabaseHandle {
   db: Db;
@@ -48,11 +57,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
       },
     });
+    // A connection that breaks while a query holds it (the server restarted) emits 'error' on
+    // its client, where nothing listens once the pool handed it out: it would end the
+    // process. Its queries fail instead, and the pool drops it when it is given back. An idle
+    // one's error the pool passes on as its own: told once, here.
+    pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const listener = pgListener({
       newClient: () => new pg.Client({ connectionString: options.url, application_name: 'access-listener' }),

@@ -261,6 +261,13 @@ export interface SessionChunksTable {
   created_at: Timestamp;
 }
 
+/** Batches of recording rows and audit events a gateway wrote, by id: a batch replayed from a spool is written once. */
+export interface RecordBatchesAppliedTable {
+  /** `<spool id>:<n>`. */
+  id: string;
+  applied_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface WebSessionsTable {
   /** `wbs_` and 16 hex digits. */
   id: string;
@@ -336,6 +343,7 @@ export interface Database {
   web_signins: WebSigninsTable;
   host_join_tokens: HostJoinTokensTable;
   host_enrollments: HostEnrollmentsTable;
+  record_batches_applied: RecordBatchesAppliedTable;
 }
 
 export type Db = Kysely<Database>;

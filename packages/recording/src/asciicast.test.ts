@@ -16,6 +16,13 @@ describe('asciicast v2', () => {
     expect(() => formatEvent([-1, 'o', ''])).toThrow(RecordingError);
   });
 
+  it('writes a time too large to round to microseconds as it is, so the export reads back', () => {
+    // Rounded, 1e303 s became Infinity, which JSON writes as null.
+    expect(formatEvent([1e303, 'o', 'x'])).toBe('[1e+303,"o","x"]');
+    const text = `${HEADER}\n[1.7976931348623157e+308,"o","x"]\n`;
+    expect(parseCast(formatCast(parseCast(text))).events).toEqual([[Number.MAX_VALUE, 'o', 'x']]);
+  });
+
   it('round-trips a recording with every event code', () => {
     const text = `${HEADER}\n[0.1,"o","$ "]\n[0.5,"i","l"]\n[1,"r","100x30"]\n[1.5,"m","input redacted: 9 bytes typed with echo off"]\n[2,"e","oops\\n"]\n`;
     const cast = parseCast(text);

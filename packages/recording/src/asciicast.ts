@@ -28,8 +28,15 @@ export interface Cast {
 
 const CODES: ReadonlySet<string> = new Set<CastCode>(['o', 'i', 'r', 'm', 'e']);
 
-/** Seconds rounded to microseconds, the precision every event line carries. */
-export const roundTime = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;
+/**
+ * Seconds rounded to microseconds, the precision every event line carries. A time so large
+ * that scaling it overflows (above ~1e302 s) has no microseconds to round and stays as it is:
+ * rounded, it became Infinity, which JSON writes as null, so an export would not read back.
+ */
+export const roundTime = (seconds: number): number => {
+  const rounded = Math.round(seconds * 1e6) / 1e6;
+  return Number.isFinite(rounded) ? rounded : seconds;
+};
 
 /** The header line, without its newline; `version`, `width` and `height` come first. */
 export function formatHeader(header: CastHeader): string {

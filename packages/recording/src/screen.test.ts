@@ -6,6 +6,26 @@ const cast = (events: CastEvent[], width = 20, height = 4, term = 'xterm-256colo
   ({ header: { version: 2, width, height, env: term ? { TERM: term } : {} }, events });
 const o = (t: number, data: string): CastEvent => [t, 'o', data];
 
+describe('counted sequences in the output', () => {
+  // Each took seconds of synchronous work in xterm (up to 2^31 steps); a transcript of a
+  // session that printed a few of them held the event loop for minutes.
+  it('bounds scroll, insert, delete and repeat counts, with the screen they would leave', async () => {
+    const started = performance.now();
+    const lines = await renderScreen(cast([o(0, 'a\r\nb\x1b[2147483647S\x1b[H\x1b[999999Lc\x1b[999999M\x1b[999999T\r\nx\x1b[999999999b')]));
+    expect(performance.now() - started).toBeLessThan(1000);
+    // 'x' and 1000 repeats: 1001 of them wrap at 20 columns, the last one alone.
+    expect(lines).toEqual(['x'.repeat(20), 'x'.repeat(20), 'x'.repeat(20), 'x']);
+    expect(await renderText(cast([o(0, 'y\x1b[999999b')]))).toBe(`${'y'.repeat(1001)}\n`);
+  });
+
+  it('bounds a count that comes in two pieces, split by a resize or a marker', async () => {
+    const started = performance.now();
+    const lines = await renderScreen(cast([o(0, 'a\r\nb\x1b[99'), [1, 'r', '20x4'], o(2, '99999S'), o(3, '\x1b[' + '0'.repeat(100)), [4, 'm', 'note'], o(5, '999999S')]));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(lines[0]).toBe('');
+  });
+});
+
 describe('renderScreen', () => {
   it('shows the screen as the engineer saw it: colors gone, cursor moves applied, trailing spaces trimmed', async () => {
     const lines = await renderScreen(cast([

@@ -82,7 +82,9 @@ class TextCollector {
   text(): string {
     const out: string[] = [];
     let waiting: string[] = [];
-    const count = Math.max(this.lines.length, ...this.inserts.keys());
+    // A loop, not Math.max(...keys): spread, some 100 000 markers overflow the call stack.
+    let count = this.lines.length;
+    for (const index of this.inserts.keys()) count = Math.max(count, index);
     for (let i = 0; i <= count; i++) {
       waiting.push(...(this.inserts.get(i) ?? []));
       const line = this.lines[i];

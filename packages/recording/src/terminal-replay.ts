@@ -32,6 +32,28 @@ const WRITE_LIMIT = 1 << 20;
 
 const clamp = (n: number, max: number) => Math.min(Math.max(1, Math.floor(n)), max);
 
+/**
+ * xterm carries out some counted sequences one step at a time, and takes counts up to 2^31:
+ * `ESC [ 2147483647 S` (scroll up) is minutes of synchronous work from 14 bytes of output, and
+ * REP (`b`) makes a character as many times as asked. Above the screen's size a count changes
+ * nothing more for insert/delete/scroll lines (L M S T) and back-tab (Z), so those are cut to
+ * it; a repeat is cut to one line's width, which is what programs use it for.
+ */
+const COUNT_LIMIT: Readonly<Record<string, number>> = { L: MAX_ROWS, M: MAX_ROWS, S: MAX_ROWS, T: MAX_ROWS, Z: MAX_COLS, b: MAX_COLS };
+// eslint-disable-next-line no-control-regex -- escape sequences are what is matched
+const COUNTED = /(\x1b\[|\x9b)([\d;:]*)([LMSTZb])/g;
+// eslint-disable-next-line no-control-regex -- an unfinished CSI at the end of the text
+const UNFINISHED_CSI = /(?:\x1b\[|\x9b)[\d;:]*$|\x1b$/;
+/** Longer than this, an unfinished CSI is no program's: it is cancelled (CAN) rather than held for its end. */
+const HOLD_LIMIT = 64;
+
+export function boundCounts(output: string): string {
+  return output.replace(COUNTED, (_all, csi: string, params: string, final: string) => {
+    const limit = COUNT_LIMIT[final]!;
+    return `${csi}${params.replace(/\d+/g, (n) => (Number(n) > limit ? String(limit) : n))}${final}`;
+  });
+}
+
 /** Replays the output of a recording (`o`, `e`, `r`) through a headless xterm, and returns it. */
 export async function replayCast(cast: Cast, options: ReplayOptions = {}, hooks: ReplayHooks = {}): Promise<Terminal> {
   const { header, events } = cast;
@@ -46,10 +68,16 @@ export async function replayCast(cast: Cast, options: ReplayOptions = {}, hooks:
   });
   hooks.setup?.(term);
   let pending = '';
-  const flush = async () => {
-    if (pending === '') return;
-    const data = pending;
-    pending = '';
+  /**
+   * Writes what is pending. An unfinished CSI at its end waits for the rest of it (a resize or a
+   * marker may come between), so that its count is bounded too; one too long to be real is cancelled.
+   */
+  const flush = async (last = false) => {
+    const tail = last ? null : UNFINISHED_CSI.exec(pending);
+    const held = tail && tail[0].length <= HOLD_LIMIT ? tail[0] : '';
+    const data = boundCounts(held ? pending.slice(0, -held.length) : tail ? `${pending}\x18` : pending);
+    pending = held;
+    if (data === '') return;
     await new Promise<void>((resolve) => term.write(data, resolve));
   };
   for (const [time, code, data] of events) {
@@ -68,7 +96,7 @@ export async function replayCast(cast: Cast, options: ReplayOptions = {}, hooks:
       hooks.marker(term, data);
     }
   }
-  await flush();
+  await flush(true);
   return term;
 }
 

@@ -1,5 +1,5 @@
 import { createAuditLog, type AuditLog } from '@access/audit';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '@access/db';
+import { describeListenerEvent, migrateToLatest, openDatabase, type DatabaseHandle } from '@access/db';
 import { createAuthority } from './authority/authority.ts';
 import { createGatewayAuthority, GATEWAY_HOST_CERT_TTL } from './gateway/gateway-authority.ts';
 import { createRevocations } from './authority/revocations.ts';
@@ -53,7 +53,12 @@ export async function openStore(config: CaConfig, options: OpenOptions = {}): Pr
   const clock = options.clock ?? (() => new Date());
   const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   try {
-    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      onPoolError: (error) => options.say?.(`lost a database connection (it is replaced on the next query): ${error.message}`),
+      onListenerEvent: (event) => options.say?.(describeListenerEvent(event)),
+    });
     try {
       const applied = await migrateToLatest(database.db);
       if (applied.length) options.say?.(`applied migrations: ${applied.join(', ')}`);

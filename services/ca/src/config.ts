@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseProxySources } from '@access/gateway';
+import { DEFAULT_GATEWAY_CONFIG, parseProxySources, type GatewayConfig } from '@access/gateway';
 import { parseDuration } from './duration.ts';
 import { loadOidcConfig, type OidcConfig } from './oidc/oidc-config.ts';
 
@@ -39,7 +39,47 @@ export interface CaConfig {
    * protocol header (--proxy-protocol-from, ACCESS_PROXY_PROTOCOL_FROM); empty: off.
    */
   proxyProtocolFrom: string[];
+  /** The gateway's limits on connections, channels and silent clients (GATEWAY_LIMIT_SETTINGS). */
+  gatewayLimits: GatewayLimits;
 }
+
+export type GatewayLimitKey =
+  | 'handshakeTimeoutMs'
+  | 'maxAuthFailures'
+  | 'connectionRate'
+  | 'connectionBurst'
+  | 'maxUnauthenticatedPerAddress'
+  | 'maxOuterChannels'
+  | 'maxInnerChannels'
+  | 'clientAliveIntervalMs'
+  | 'clientAliveCountMax'
+  | 'maxSpoolBytes';
+export type GatewayLimits = Pick<GatewayConfig, GatewayLimitKey>;
+
+export interface GatewayLimitSetting {
+  key: GatewayLimitKey;
+  /** The long flag; commander's camel case of it is where its value comes in. */
+  flag: string;
+  env: string;
+  /** `duration`: 90s, 5m (stored in ms); `count`: a whole number; `rate`: a positive number. */
+  kind: 'duration' | 'count' | 'rate';
+  max: number;
+  description: string;
+}
+
+/** Every gateway limit: `start` and `gateway` offer each as a flag and read each from its variable. */
+export const GATEWAY_LIMIT_SETTINGS: readonly GatewayLimitSetting[] = [
+  { key: 'handshakeTimeoutMs', flag: '--handshake-timeout', env: 'ACCESS_HANDSHAKE_TIMEOUT', kind: 'duration', max: 600, description: 'a connection not signed in this long after it opened is dropped' },
+  { key: 'maxAuthFailures', flag: '--max-auth-failures', env: 'ACCESS_MAX_AUTH_FAILURES', kind: 'count', max: 100, description: 'refused sign-in attempts before a connection is dropped' },
+  { key: 'connectionRate', flag: '--connection-rate', env: 'ACCESS_CONNECTION_RATE', kind: 'rate', max: 100_000, description: 'new connections a second per client address, sustained' },
+  { key: 'connectionBurst', flag: '--connection-burst', env: 'ACCESS_CONNECTION_BURST', kind: 'count', max: 100_000, description: 'new connections per client address at once before the rate applies' },
+  { key: 'maxUnauthenticatedPerAddress', flag: '--max-unauthenticated', env: 'ACCESS_MAX_UNAUTHENTICATED', kind: 'count', max: 100_000, description: 'connections per client address not signed in yet' },
+  { key: 'maxOuterChannels', flag: '--max-outer-channels', env: 'ACCESS_MAX_OUTER_CHANNELS', kind: 'count', max: 100_000, description: 'channels (hosts reached) open at once on one connection to the gateway' },
+  { key: 'maxInnerChannels', flag: '--max-inner-channels', env: 'ACCESS_MAX_INNER_CHANNELS', kind: 'count', max: 100_000, description: 'channels (sessions, forwarded connections) open at once on one connection to a host' },
+  { key: 'clientAliveIntervalMs', flag: '--client-alive-interval', env: 'ACCESS_CLIENT_ALIVE_INTERVAL', kind: 'duration', max: 3600, description: 'silence from a signed-in client after which the gateway asks whether it is there' },
+  { key: 'clientAliveCountMax', flag: '--client-alive-count-max', env: 'ACCESS_CLIENT_ALIVE_COUNT_MAX', kind: 'count', max: 100, description: 'unanswered asks after which its connection and sessions end' },
+  { key: 'maxSpoolBytes', flag: '--spool-max-bytes', env: 'ACCESS_SPOOL_MAX_BYTES', kind: 'count', max: 2 ** 50, description: 'bytes of recordings the spool holds while the database is away; past it sessions end and new ones are refused' },
+];
 
 export interface ConfigInput {
   dataDir?: string | undefined;
@@ -49,6 +89,8 @@ export interface ConfigInput {
   sshAddr?: string | false | undefined;
   /** `--proxy-protocol-from`, over ACCESS_PROXY_PROTOCOL_FROM. */
   proxyProtocolFrom?: string | undefined;
+  /** The gateway limit flags by commander's name (`handshakeTimeout` for `--handshake-timeout`), over their ACCESS_* variables. */
+  gatewayLimits?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export class ConfigError extends Error {
@@ -97,7 +139,43 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
     gatewayNames,
     upstreamCertTtl: durationSetting(env, 'ACCESS_UPSTREAM_CERT_TTL', '5m'),
     proxyProtocolFrom: proxySources(flags.proxyProtocolFrom ?? env['ACCESS_PROXY_PROTOCOL_FROM']),
+    gatewayLimits: gatewayLimits(flags.gatewayLimits ?? {}, env),
   };
+}
+
+/** `--max-auth-failures` → `maxAuthFailures`: where commander puts a flag's value. */
+export const flagOptionName = (flag: string): string => flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** The gateway's limits: flags (by commander's name) over ACCESS_* variables over the gateway's defaults, each checked. */
+export function gatewayLimits(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): GatewayLimits {
+  const limits = {} as GatewayLimits;
+  for (const setting of GATEWAY_LIMIT_SETTINGS) {
+    const flagValue = flags[flagOptionName(setting.flag)];
+    const value = typeof flagValue === 'string' ? flagValue : env[setting.env];
+    limits[setting.key] = value === undefined || value === '' ? DEFAULT_GATEWAY_CONFIG[setting.key] : gatewayLimit(setting, value);
+  }
+  return limits;
+}
+
+function gatewayLimit(setting: GatewayLimitSetting, value: string): number {
+  const what = `${setting.flag} (${setting.env})`;
+  const text = value.trim();
+  if (setting.kind === 'duration') {
+    let seconds: number;
+    try {
+      seconds = parseDuration(text, what);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+    if (seconds > setting.max) throw new ConfigError(`${what} must be at most ${setting.max}s, got "${text}"`);
+    return seconds * 1000;
+  }
+  const number = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  const whole = setting.kind === 'count';
+  if (!(number > 0) || number > setting.max || (whole && !Number.isInteger(number))) {
+    throw new ConfigError(`${what} must be ${whole ? 'a whole number from 1' : 'a number above 0, up'} to ${setting.max}, got "${text}"`);
+  }
+  return number;
 }
 
 /**

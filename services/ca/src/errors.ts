@@ -19,3 +19,6 @@ export const badRequest = (code: string, message: string, cause?: unknown): Acce
 export const forbidden = (code: string, message: string): AccessError => new AccessError(code, 403, message);
 export const notFound = (code: string, message: string): AccessError => new AccessError(code, 404, message);
 export const conflict = (code: string, message: string): AccessError => new AccessError(code, 409, message);
+
+/** What a person is told while the CA cannot reach its database (503, and on the engineer's terminal at the gateway). */
+export const DATABASE_UNAVAILABLE = 'the access service cannot reach its database right now; try again in a minute (operators: the CA log says why)';

@@ -1,15 +1,20 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { AuditLog } from '@access/audit';
-import { LOCKS_CHANNEL, type Db } from '@access/db';
+import { LOCKS_CHANNEL, type Db, type Listen } from '@access/db';
 import type { SshPublicKey } from '@access/sshcert';
 import type { GatewayCa } from './ca-client.ts';
 import { handleNotice } from './gateway-notices.ts';
+import { catchUpOnNotices } from './notice-catch-up.ts';
+import { createConnectionAdmission } from './limits/connection-admission.ts';
 import { createLiveConnections } from './live-connections.ts';
-import { startPresence } from './presence.ts';
+import { newGatewayId, startPresence } from './presence.ts';
 import { clientAddressOf } from './proxy/client-address.ts';
 import { DEFAULT_PROXY_HEADER_LIMITS, type ProxyHeaderLimits } from './proxy/proxy-header-reader.ts';
 import { parseProxySources } from './proxy/proxy-sources.ts';
 import { createPostgresRecorder } from './recording/postgres-recorder.ts';
+import { endedSessions } from './recording/record-batch.ts';
+import { openRecordSpool, processAlive } from './recording/record-spool.ts';
+import { createRecordWriter } from './recording/record-writer.ts';
 import type { SessionRecorder } from './recording/session-recorder.ts';
 import { createTranscriber } from './recording/transcriber.ts';
 import { createHostKeys, generateKeyPair } from './ssh/gateway-keys.ts';
@@ -22,6 +27,18 @@ export interface GatewayConfig {
   names: readonly string[];
   /** Recordings are written at least this often (ms); a crash loses at most this much. */
   flushIntervalMs: number;
+  /**
+   * Where recordings and audit events wait while the database is unreachable (`<data dir>/spool`):
+   * synced to disk, written to the database in order once it is back, and by the next start
+   * if this process stops first.
+   */
+  spoolDir: string;
+  /** The spool's size limit; past it (or with its disk full) sessions are ended and new ones refused until the database is back. */
+  maxSpoolBytes: number;
+  /** How often spooled batches are tried against the database again (ms). */
+  spoolRetryMs: number;
+  /** A database write not done in this long is spooled instead (ms). */
+  writeTimeoutMs: number;
   /** Recorded bytes per session before only byte counts go on. */
   maxRecordingBytes: number;
   /** How long dialing a target may take (ms). */
@@ -42,10 +59,27 @@ export interface GatewayConfig {
   handshakeTimeoutMs: number;
   /** Refused sign-in attempts (not queries) a connection may make before it is dropped. */
   maxAuthFailures: number;
+  /** New connections a second one client address may open, sustained (after the PROXY header: the engineer's address). */
+  connectionRate: number;
+  /** New connections one client address may open at once before `connectionRate` applies. */
+  connectionBurst: number;
+  /** Connections of one client address open at once that have not signed in yet (sshd's PerSourceMaxStartups). */
+  maxUnauthenticatedPerAddress: number;
+  /** Channels open at once on an engineer's connection to the gateway: hosts reached through it, mostly. */
+  maxOuterChannels: number;
+  /** Channels open at once on one connection to a host: sessions and forwarded connections. */
+  maxInnerChannels: number;
+  /** Silence from a signed-in client (ms) after which the gateway asks whether it is there (sshd's ClientAliveInterval). */
+  clientAliveIntervalMs: number;
+  /** Unanswered asks after which the connection and its sessions end: "the client stopped answering". */
+  clientAliveCountMax: number;
 }
 
-export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase'> = {
+export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | 'exclusiveDatabase' | 'spoolDir'> = {
   flushIntervalMs: 1000,
+  maxSpoolBytes: 1024 * 1024 * 1024,
+  spoolRetryMs: 1000,
+  writeTimeoutMs: 5000,
   maxRecordingBytes: 64 * 1024 * 1024,
   connectTimeoutMs: 10_000,
   heartbeatMs: 5000,
@@ -55,6 +89,13 @@ export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | '
   proxyHeader: DEFAULT_PROXY_HEADER_LIMITS,
   handshakeTimeoutMs: 20_000,
   maxAuthFailures: 10,
+  connectionRate: 20,
+  connectionBurst: 40,
+  maxUnauthenticatedPerAddress: 10,
+  maxOuterChannels: 64,
+  maxInnerChannels: 128,
+  clientAliveIntervalMs: 15_000,
+  clientAliveCountMax: 3,
 };
 
 /** A session ended this long ago (ms) without a transcript was left by a gateway that stopped first. */
@@ -66,7 +107,8 @@ export interface GatewayDeps {
   ca: GatewayCa;
   db: Db;
   audit: AuditLog;
-  listen: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
+  /** Notices from the CAs (locks, revocations, terminates), with the database's reconnects. */
+  listen: Listen;
   clock: () => Date;
   log: (line: string) => void;
   /** Where recordings go; PostgreSQL (the same database) when not given. */
@@ -108,7 +150,25 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     catchUpMs: config.transcriptCatchUpMs,
     leftoverAfterMs: TRANSCRIPT_LEFTOVER_MS,
   });
+  const gatewayId = newGatewayId();
+  // Recordings the last process left in the spool (stopped while the database was away)
+  // are written before this one sweeps for interrupted sessions: a session that ended
+  // while the database was away is then ended, not interrupted.
+  const live = createLiveConnections();
+  const writer = createRecordWriter({
+    db,
+    audit,
+    spool: openRecordSpool({ dir: config.spoolDir, id: gatewayId, pid: process.pid, maxBytes: config.maxSpoolBytes }),
+    clock,
+    log,
+    retryMs: config.spoolRetryMs,
+    writeTimeoutMs: config.writeTimeoutMs,
+    onWritten: (batch) => endedSessions(batch).forEach(transcriber.enqueue),
+    onUnrecordable: (reason) => live.endAll(reason),
+  });
+  await writer.recover(config.spoolDir, { pid: process.pid }, processAlive);
   const presence = await startPresence({
+    gatewayId,
     db,
     audit,
     clock,
@@ -123,27 +183,28 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const recorder =
     deps.recorder ??
     createPostgresRecorder({
-      db,
-      audit,
+      writer,
       clock,
-      gatewayId: presence.gatewayId,
+      gatewayId,
       flushIntervalMs: config.flushIntervalMs,
       maxRecordingBytes: config.maxRecordingBytes,
       onError: (error) => log(`recording flush failed: ${(error as Error).message}`),
-      onEnded: transcriber.enqueue,
     });
-  const live = createLiveConnections();
   const hostKeys = createHostKeys(ca, generateKeyPair('access gateway host key'), clock);
   const upstreamKey = generateKeyPair('access gateway upstream key');
   // Fetch the gateway's own certificate now: a CA problem shows at start, not at the first ssh.
   await hostKeys.forNames(config.names);
 
   // Locks, revocations and terminates made through any CA instance reach every gateway.
-  const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => handleNotice(payload, live, log));
+  const unlisten = await deps.listen(LOCKS_CHANNEL, (payload) => handleNotice(payload, live, log), {
+    // Notices sent while the connection was down are lost: read what they would have said.
+    onReconnect: () => void catchUpOnNotices(db, live, log).catch((error: unknown) => log(`could not check locks and revocations after reconnecting: ${(error as Error).message}`)),
+  });
 
   const innerDeps = {
     ca,
-    audit,
+    // The gateway's own events (refusals, file transfers, port forwards) are spooled like recordings.
+    audit: writer,
     recorder,
     live,
     hostKeys,
@@ -157,6 +218,19 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     maxAuthFailures: config.maxAuthFailures,
   };
   const sockets = new Set<Socket>();
+  const admission = createConnectionAdmission({
+    connectionRate: config.connectionRate,
+    connectionBurst: config.connectionBurst,
+    maxUnauthenticated: config.maxUnauthenticatedPerAddress,
+    now: () => performance.now(),
+    log,
+  });
+  const connectionDeps = {
+    ...innerDeps,
+    maxOuterChannels: config.maxOuterChannels,
+    maxInnerChannels: config.maxInnerChannels,
+    clientAlive: { clientAliveIntervalMs: config.clientAliveIntervalMs, clientAliveCountMax: config.clientAliveCountMax },
+  };
   const server: NetServer = createServer((socket) => {
     sockets.add(socket);
     // Counted from accept, so a slow PROXY header or an idle peer is covered too; cleared once signed in.
@@ -170,7 +244,18 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
     socket.on('error', () => undefined);
     clientAddressOf(socket, proxySources, config.proxyHeader)
-      .then((clientAddress) => serveOuterConnection(socket, clientAddress, innerDeps, () => clearTimeout(handshake)))
+      .then((clientAddress) => {
+        // Gone while its PROXY header was read: its close was heard already and would free no place.
+        if (socket.destroyed) return;
+        // Before any SSH work: a refused connection costs a socket for a moment, nothing more.
+        const admitted = admission.admit(clientAddress);
+        if (!admitted.admitted) return void socket.destroy();
+        socket.once('close', admitted.admission.closed);
+        return serveOuterConnection(socket, clientAddress, connectionDeps, () => {
+          clearTimeout(handshake);
+          admitted.admission.signedIn();
+        });
+      })
       .catch((error: unknown) => {
         log(`could not serve a connection from ${socket.remoteAddress ?? 'an unknown peer'}: ${(error as Error).message}`);
         socket.destroy();
@@ -202,6 +287,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       // Give the sessions' own endings a moment to record themselves.
       await new Promise((r) => setTimeout(r, sockets.size > 0 ? 200 : 0));
       await recorder.close();
+      await writer.close();
       await transcriber.close();
       await presence.stop();
       await unlisten();

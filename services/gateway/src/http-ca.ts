@@ -6,9 +6,13 @@ export interface HttpCaOptions {
   url: string;
   /** A machine token with the `gateway` role (`access-server token create --role gateway`). */
   token: string;
+  /** How long one call may take, answer included (ms): an engineer waits this long at most on a CA that does not answer. */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
+
+/** How long one call to the CA may take by default (ms). A healthy CA answers in milliseconds. */
+export const DEFAULT_CA_TIMEOUT_MS = 5000;
 
 /** A refusal or failure from the CA, with its stable code and a message meant for the engineer. */
 export class CaRequestError extends Error {
@@ -16,31 +20,78 @@ export class CaRequestError extends Error {
     readonly code: string,
     readonly status: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CaRequestError';
   }
 }
+
+/**
+ * Why a call did not get an answer, in a few words an engineer can read: no URL, address or
+ * stack (the gateway's log line carries the same words; the cause keeps the rest).
+ */
+export function unreachableReason(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${formatMs(timeoutMs)}`;
+  switch (e.cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'the connection was cut';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'its name does not resolve';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to it';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'the connection timed out';
+    default:
+      return (e.cause?.message ?? e.message ?? 'unknown error').replace(/[\r\n]+/g, ' ').slice(0, 120);
+  }
+}
+
+const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 
 /** The CA over its authenticated gateway API, for a gateway running apart from the CA. */
 export function createHttpGatewayCa(options: HttpCaOptions): GatewayCa {
   const base = options.url.replace(/\/$/, '');
   const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CA_TIMEOUT_MS;
 
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: T }> {
+    // One deadline for the connection, the request and the answer's body.
+    const signal = AbortSignal.timeout(timeoutMs);
+    const unreachable = (error: unknown) =>
+      new CaRequestError('ERR_CA_UNREACHABLE', 503, `the access CA is unreachable (${unreachableReason(error, timeoutMs)}); try again shortly`, { cause: error });
     let response: Response;
     try {
       response = await doFetch(`${base}${path}`, {
         method,
         headers: { authorization: `Bearer ${options.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (error) {
-      throw new CaRequestError('ERR_CA_UNREACHABLE', 503, `the gateway cannot reach the CA at ${base}: ${(error as Error).message}; try again shortly`);
+      throw unreachable(error);
     }
-    const json = (await response.json().catch(() => ({}))) as T & { error?: { code?: string; message?: string } };
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw unreachable(error);
+    }
+    const json = parseJson(text) as T & { error?: { code?: string; message?: string } };
+    if (response.status >= 500) {
+      // A proxy in front of a CA that is down (502, 503, 504), or the CA failing (its database away).
+      const said = json.error?.message ? `: ${json.error.message.replace(/[\r\n]+/g, ' ').slice(0, 120)}` : '';
+      throw new CaRequestError(json.error?.code ?? 'ERR_CA_UNAVAILABLE', response.status, `the access CA is unavailable (HTTP ${response.status}${said}); try again shortly`);
+    }
     if (response.status >= 400 && response.status !== 404) {
       throw new CaRequestError(json.error?.code ?? 'ERR_CA', response.status, json.error?.message ?? `the CA answered ${response.status}`);
     }
@@ -81,4 +132,14 @@ export function createHttpGatewayCa(options: HttpCaOptions): GatewayCa {
       return { certificate: json.certificate, validBefore: new Date(json.validBefore) };
     },
   };
+}
+
+/** The answer's JSON object; an empty one for anything else (an HTML error page, nothing). */
+function parseJson(text: string): object {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
 }

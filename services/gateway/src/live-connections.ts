@@ -56,6 +56,10 @@ export function createLiveConnections() {
       for (const live of ends) live.end(reason);
       return ends.length;
     },
+    /** The people with a live connection here. */
+    userIds(): string[] {
+      return [...byUser.keys()];
+    },
     count(): number {
       let n = 0;
       for (const s of byUser.values()) n += s.size;

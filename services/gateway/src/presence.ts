@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '@access/audit';
 import type { Db } from '@access/db';
+import { sql } from 'kysely';
 
 export interface PresenceDeps {
+  /** This gateway process (`newGatewayId()`). */
+  gatewayId: string;
   db: Db;
   audit: AuditLog;
   clock: () => Date;
@@ -17,6 +20,8 @@ export interface PresenceDeps {
    */
   exclusive: boolean;
   onError?: (error: unknown) => void;
+  /** Monotonic milliseconds (how long this gateway has been in touch with the database). */
+  monotonic?: () => number;
   /** Told the ids of sessions a sweep marked interrupted, once that is committed. */
   onInterrupted?: (sessionIds: string[]) => void;
 }
@@ -28,19 +33,28 @@ export interface Presence {
   stop(): Promise<void>;
 }
 
+export const newGatewayId = () => `gw_${randomBytes(8).toString('hex')}`;
+
 /**
  * Registers this gateway process, heartbeats, and marks sessions of gateways that stopped
  * heartbeating (killed, crashed, cut off) as interrupted, with a `session.interrupted` event.
  * Their recordings stay readable up to the last flush.
+ *
+ * Heartbeats and the staleness cutoff use the database's clock, so gateways whose clocks
+ * differ still judge each other right. A gateway that was itself cut off from the database
+ * sweeps again only after `staleMs` of heartbeats: the others were cut off too, perhaps,
+ * and need as long to be heard again.
  */
 export async function startPresence(deps: PresenceDeps): Promise<Presence> {
-  const { db, audit, clock } = deps;
-  const gatewayId = `gw_${randomBytes(8).toString('hex')}`;
+  const { db, audit, clock, gatewayId } = deps;
+  const monotonic = deps.monotonic ?? (() => performance.now());
   const now = clock();
-  await db.insertInto('gateways').values({ id: gatewayId, address: deps.address, started_at: now, heartbeat_at: now }).execute();
+  await db.insertInto('gateways').values({ id: gatewayId, address: deps.address, started_at: now, heartbeat_at: sql<Date>`now()` }).execute();
+  /** Since when heartbeats have succeeded without a gap; null after one failed. */
+  let inTouchSince: number | null = monotonic();
 
   async function sweep(exclusive = false): Promise<number> {
-    const cutoff = new Date(clock().getTime() - deps.staleMs);
+    const cutoff = sql<Date>`now() - make_interval(secs => ${deps.staleMs / 1000})`;
     const ids = await db.transaction().execute(async (trx) => {
       const gone = trx
         .selectFrom('gateways')
@@ -81,11 +95,17 @@ export async function startPresence(deps: PresenceDeps): Promise<Presence> {
   await sweep(deps.exclusive);
   const beat = setInterval(() => {
     db.updateTable('gateways')
-      .set({ heartbeat_at: clock() })
+      .set({ heartbeat_at: sql<Date>`now()` })
       .where('id', '=', gatewayId)
       .execute()
-      .then(() => sweep())
-      .catch((error: unknown) => deps.onError?.(error));
+      .then(() => {
+        inTouchSince ??= monotonic();
+        return monotonic() - inTouchSince >= deps.staleMs ? sweep() : 0;
+      })
+      .catch((error: unknown) => {
+        inTouchSince = null;
+        deps.onError?.(error);
+      });
   }, deps.heartbeatMs);
   beat.unref();
 
@@ -94,7 +114,7 @@ export async function startPresence(deps: PresenceDeps): Promise<Presence> {
     sweep: () => sweep(),
     async stop() {
       clearInterval(beat);
-      await db.updateTable('gateways').set({ stopped_at: clock(), heartbeat_at: clock() }).where('id', '=', gatewayId).execute();
+      await db.updateTable('gateways').set({ stopped_at: clock(), heartbeat_at: sql<Date>`now()` }).where('id', '=', gatewayId).execute();
     },
   };
 }

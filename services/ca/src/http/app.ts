@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AccessError } from '../errors.ts';
+import { isTransientDatabaseError } from '@access/db';
+import { AccessError, DATABASE_UNAVAILABLE } from '../errors.ts';
 import { caRoutes } from './routes/ca-routes.ts';
 import { certRoutes } from './routes/cert-routes.ts';
 import { grantRoutes } from './routes/grant-routes.ts';
@@ -15,6 +16,7 @@ import { sessionRoutes } from './routes/session-routes.ts';
 import { gatewayRoutes } from './routes/gateway-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import { enrollRoutes } from './routes/enroll-routes.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 import type { CaServices } from './services.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
 
@@ -35,6 +37,8 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
   app.decorateRequest('ui', null);
   // The API speaks JSON only; anything else is refused with 415 before a handler sees it.
   app.removeContentTypeParser('text/plain');
+  // PostgreSQL cannot store a NUL character: one anywhere in a request is a 400 for every route.
+  app.addHook('preValidation', refuseNulCharacters);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -55,6 +59,9 @@ export async function buildApp(services: CaServices, options: AppOptions = {}): 
         const actor = request.caller?.actor ?? { kind: 'anonymous' as const, id: 'anonymous' };
         await services.authority.refuse(certType, refusal, { actor, remote: request.ip }).catch(() => undefined);
       }
+    } else if (isTransientDatabaseError(error)) {
+      request.log.error({ err: error }, 'request failed: the database is unreachable');
+      refusal = new AccessError('ERR_DATABASE_UNAVAILABLE', 503, DATABASE_UNAVAILABLE);
     } else {
       request.log.error({ err: error }, 'request failed');
       refusal = new AccessError('ERR_INTERNAL', 500, 'internal error; the CA log has the details');

@@ -2,6 +2,7 @@ import { createAuditLog } from '@access/audit';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '@access/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresRecorder } from './postgres-recorder.ts';
+import { testRecordWriter } from './testing/test-writer.ts';
 
 describe.each(testDatabaseKinds())('the PostgreSQL recorder, on %s', (kind) => {
   let database: TestDatabase;
@@ -17,8 +18,7 @@ describe.each(testDatabaseKinds())('the PostgreSQL recorder, on %s', (kind) => {
   it('flushes chunks and counts for every session in one go, then ends each with its audit event', async () => {
     let mono = 0;
     const recorder = createPostgresRecorder({
-      db: database.db,
-      audit: createAuditLog(database.db, () => new Date()),
+      writer: testRecordWriter(database.db, createAuditLog(database.db, () => new Date())),
       clock: () => new Date(),
       gatewayId: 'gw_0123456789abcdef',
       flushIntervalMs: 60_000,

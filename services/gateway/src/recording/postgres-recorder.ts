@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditLog } from '@access/audit';
-import type { Db } from '@access/db';
-import { sql } from 'kysely';
+import type { ChunkRow } from './record-batch.ts';
+import type { RecordWriter } from './record-writer.ts';
 import type { EventCode, RecordingSession, SessionEnd, SessionRecorder, SessionStart } from './session-recorder.ts';
 
 export interface PostgresRecorderDeps {
-  db: Db;
-  audit: AuditLog;
+  /** The database, or the local spool while the database is away. */
+  writer: RecordWriter;
   clock: () => Date;
   gatewayId: string;
   /** Buffered events are written at least this often (ms). */
@@ -16,8 +15,6 @@ export interface PostgresRecorderDeps {
   /** Monotonic milliseconds, for event times that never go backwards. */
   monotonic?: () => number;
   onError?: (error: unknown) => void;
-  /** Told each session id once its end is committed (the transcript is made from then on). */
-  onEnded?: (sessionId: string) => void;
 }
 
 interface Live {
@@ -44,42 +41,36 @@ export const newSessionId = () => `ses_${randomBytes(10).toString('hex')}`;
 
 /**
  * Recordings in PostgreSQL: events are buffered in memory per session and written as a
- * chunk (a row of asciicast lines) by one timer for all sessions, every `flushIntervalMs`.
- * A crash loses at most the events since the last flush.
+ * chunk (a row of asciicast lines) by one timer for all sessions, every `flushIntervalMs`,
+ * through the writer (which spools them locally while the database is away). A crash
+ * loses at most the events since the last flush.
  */
 export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecorder {
-  const { db, audit, clock } = deps;
+  const { writer, clock } = deps;
   const monotonic = deps.monotonic ?? (() => performance.now());
   const live = new Map<string, Live>();
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
   /** Takes a session's pending events as a chunk row, or null when there is nothing to write. */
-  function takeChunk(s: Live) {
+  function takeChunk(s: Live): ChunkRow | null {
     if (s.pending.length === 0) return null;
     const events = s.pending.join('\n');
-    const row = { session_id: s.id, seq: s.seq++, events, event_count: s.pending.length, last_time: s.lastTime, created_at: clock() };
+    const row = { sessionId: s.id, seq: s.seq++, events, eventCount: s.pending.length, lastTime: s.lastTime, createdAt: clock().toISOString() };
     s.pending = [];
     return row;
   }
 
-  const recordedUntil = (s: Live) => new Date(s.startedAt.getTime() + Math.round(s.lastTime * 1000));
+  const recordedUntil = (s: Live) => new Date(s.startedAt.getTime() + Math.round(s.lastTime * 1000)).toISOString();
+  const countsOf = (s: Live) => ({ id: s.id, bytesIn: s.bytesIn, bytesOut: s.bytesOut, recordedUntil: recordedUntil(s), truncated: s.truncated });
 
   async function writeAll(): Promise<void> {
     const batch = [...live.values()].filter((s) => s.pending.length > 0 || s.dirty);
     if (batch.length === 0) return;
     const chunks = batch.map(takeChunk).filter((c) => c !== null);
-    const counts = batch.map((s) => ({ id: s.id, bytesIn: s.bytesIn, bytesOut: s.bytesOut, until: recordedUntil(s), truncated: s.truncated }));
+    const counts = batch.map(countsOf);
     for (const s of batch) s.dirty = false;
-    await db.transaction().execute(async (trx) => {
-      if (chunks.length > 0) await trx.insertInto('session_chunks').values(chunks).execute();
-      // One statement for every session of the batch, not a round trip each.
-      const rows = sql.join(counts.map((c) => sql`(${c.id}, ${c.bytesIn}::int8, ${c.bytesOut}::int8, ${c.until}::timestamptz, ${c.truncated}::boolean)`));
-      await sql`update sessions as s
-        set bytes_in = v.bytes_in, bytes_out = v.bytes_out, recorded_until = v.recorded_until, recording_truncated = v.truncated
-        from (values ${rows}) as v(id, bytes_in, bytes_out, recorded_until, truncated)
-        where s.id = v.id`.execute(trx);
-    });
+    await writer.write({ chunks, counts });
   }
 
   function flush(): Promise<void> {
@@ -109,44 +100,41 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
   return {
     async start(start) {
       if (closed) throw new Error('the recorder is closed');
+      const refusal = writer.refusal();
+      if (refusal) throw new Error(refusal);
       const id = newSessionId();
       const startedAt = clock();
       const actor = { kind: 'user' as const, id: start.user.id, name: start.user.email };
       const common = { sessionId: id, connectionId: start.connectionId, login: start.login, host: start.host.name, hostAddress: start.host.address };
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('sessions')
-          .values({
+      await writer.write({
+        sessions: [
+          {
             id,
-            connection_id: start.connectionId,
-            gateway_id: deps.gatewayId,
-            user_id: start.user.id,
-            user_email: start.user.email,
+            connectionId: start.connectionId,
+            gatewayId: deps.gatewayId,
+            userId: start.user.id,
+            userEmail: start.user.email,
             login: start.login,
             host: start.host.name,
-            host_address: start.host.address,
-            client_address: start.clientAddress,
+            hostAddress: start.host.address,
+            clientAddress: start.clientAddress,
             kind: start.kind,
             command: start.command,
             term: start.pty?.term ?? null,
             cols: start.pty?.cols ?? null,
             rows: start.pty?.rows ?? null,
-            status: 'live',
-            started_at: startedAt,
-          })
-          .execute();
-        await audit.appendMany(
-          [
-            {
-              type: 'session.start',
-              actor,
-              remote: start.clientAddress,
-              details: { ...common, kind: start.kind, pty: start.pty !== null, upstreamSerial: start.upstreamSerial },
-            },
-            ...(start.kind === 'exec' ? [{ type: 'session.exec' as const, actor, remote: start.clientAddress, details: { ...common, command: start.command } }] : []),
-          ],
-          trx,
-        );
+            startedAt: startedAt.toISOString(),
+          },
+        ],
+        events: [
+          {
+            type: 'session.start',
+            actor,
+            remote: start.clientAddress,
+            details: { ...common, kind: start.kind, pty: start.pty !== null, upstreamSerial: start.upstreamSerial },
+          },
+          ...(start.kind === 'exec' ? [{ type: 'session.exec' as const, actor, remote: start.clientAddress, details: { ...common, command: start.command } }] : []),
+        ],
       });
       const s: Live = {
         id,
@@ -184,26 +172,18 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
           s.lastTime = Math.max(s.lastTime, seconds(monotonic() - s.startMono));
           const chunk = takeChunk(s);
           const endedAt = clock();
-          await db.transaction().execute(async (trx) => {
-            if (chunk) await trx.insertInto('session_chunks').values(chunk).execute();
-            await trx
-              .updateTable('sessions')
-              .set({
-                status: 'ended',
-                ended_at: endedAt,
-                exit_status: result.exitStatus,
-                exit_signal: result.exitSignal,
-                end_reason: result.reason,
-                bytes_in: s.bytesIn,
-                bytes_out: s.bytesOut,
-                recorded_until: recordedUntil(s),
-                recording_truncated: s.truncated,
-                // Marked interrupted by mistake (a stalled heartbeat) and transcribed then: again.
-                transcribed_at: null,
-              })
-              .where('id', '=', id)
-              .execute();
-            await audit.append(
+          await writer.write({
+            chunks: chunk ? [chunk] : [],
+            ends: [
+              {
+                ...countsOf(s),
+                endedAt: endedAt.toISOString(),
+                exitStatus: result.exitStatus,
+                exitSignal: result.exitSignal,
+                reason: result.reason,
+              },
+            ],
+            events: [
               {
                 type: 'session.end',
                 actor,
@@ -218,10 +198,8 @@ export function createPostgresRecorder(deps: PostgresRecorderDeps): SessionRecor
                   reason: result.reason,
                 },
               },
-              trx,
-            );
+            ],
           });
-          deps.onEnded?.(id);
         },
       };
       return session;

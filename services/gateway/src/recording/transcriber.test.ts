@@ -3,8 +3,10 @@ import { createAuditLog } from '@access/audit';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '@access/db';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPresence } from '../presence.ts';
+import { newGatewayId, startPresence } from '../presence.ts';
 import { createPostgresRecorder } from './postgres-recorder.ts';
+import { endedSessions } from './record-batch.ts';
+import { testRecordWriter } from './testing/test-writer.ts';
 import type { SessionRecorder, SessionStart } from './session-recorder.ts';
 import { createTranscriber, type Transcriber } from './transcriber.ts';
 import { renderTranscript, TRANSCRIPT_LIMITS } from './transcript.ts';
@@ -23,13 +25,13 @@ describe.each(testDatabaseKinds())('transcripts, on %s', (kind) => {
     await database.db.insertInto('gateways').values({ id: GATEWAY, address: '127.0.0.1:3022', started_at: now, heartbeat_at: now }).execute();
     transcriber = createTranscriber({ db: database.db, clock: () => new Date(), log: (l) => logged.push(l), catchUpMs: 0, leftoverAfterMs: 60_000 });
     recorder = createPostgresRecorder({
-      db: database.db,
-      audit: createAuditLog(database.db, () => new Date()),
+      writer: testRecordWriter(database.db, createAuditLog(database.db, () => new Date()), {
+        onWritten: (batch) => endedSessions(batch).forEach(transcriber.enqueue),
+      }),
       clock: () => new Date(),
       gatewayId: GATEWAY,
       flushIntervalMs: 60_000,
       maxRecordingBytes: 1 << 20,
-      onEnded: transcriber.enqueue,
     });
   });
   afterAll(async () => {
@@ -118,7 +120,7 @@ describe.each(testDatabaseKinds())('transcripts, on %s', (kind) => {
     await recorder.flush();
     s.event('o', 'never flushed\r\n');
     // Another gateway on an embedded database: every session of an earlier one was interrupted.
-    const presence = await startPresence({ db: database.db, audit: createAuditLog(database.db), clock: () => new Date(), address: 'x', heartbeatMs: 60_000, staleMs: 60_000, exclusive: true, onInterrupted: (ids) => ids.forEach(transcriber.enqueue) });
+    const presence = await startPresence({ gatewayId: newGatewayId(), db: database.db, audit: createAuditLog(database.db), clock: () => new Date(), address: 'x', heartbeatMs: 60_000, staleMs: 60_000, exclusive: true, onInterrupted: (ids) => ids.forEach(transcriber.enqueue) });
     await presence.stop();
     await transcriber.idle();
     expect(await stored(s.id)).toMatchObject({ text: 'before the crash\n', truncated: false });

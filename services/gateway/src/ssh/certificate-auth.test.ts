@@ -82,4 +82,26 @@ describe('checkCertificateAuth', () => {
     const cert = certificate({ criticalOptions: { 'force-command': 'uptime', 'source-address': '10.0.0.0/8' } });
     expect(checkCertificateAuth(attempt(cert, 'valid') as never, options).kind).toBe('verified');
   });
+
+  describe('clocks that differ', () => {
+    it('accepts a certificate that becomes valid within the tolerance: the CA\'s clock is ahead of the gateway\'s', () => {
+      const cert = certificate({ validAfter: seconds + 299n });
+      expect(checkCertificateAuth(attempt(cert, 'valid') as never, options).kind).toBe('verified');
+      expect(checkCertificateAuth(attempt(cert, 'valid') as never, { ...options, toleranceMs: 299_000 }).kind).toBe('verified');
+    });
+
+    it('refuses one that becomes valid later than the tolerance', () => {
+      const cert = certificate({ validAfter: seconds + 301n });
+      expect(checkCertificateAuth(attempt(cert, 'valid') as never, options)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/not valid until/) });
+      expect(checkCertificateAuth(attempt(certificate({ validAfter: seconds + 1n }), 'valid') as never, { ...options, toleranceMs: 0 }).kind).toBe('refused');
+    });
+
+    it('never extends expiry, whatever the tolerance', () => {
+      const expired = certificate({ validAfter: seconds - 3600n, validBefore: seconds });
+      expect(checkCertificateAuth(attempt(expired, 'valid') as never, options)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/expired/) });
+      // Not valid yet, and its window is over before it opens: refused, not accepted as of its start.
+      const empty = certificate({ validAfter: seconds + 60n, validBefore: seconds + 60n });
+      expect(checkCertificateAuth(attempt(empty, 'valid') as never, options)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/expired/) });
+    });
+  });
 });

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type Connection } from 'ssh2';
-import type { AuditLog } from '@access/audit';
+import type { AuditSink } from '../audit-sink.ts';
 import type { EngineerIdentity, GatewayCa, HostInfo, SessionGrant } from '../ca-client.ts';
 import type { LiveConnections } from '../live-connections.ts';
 import { credentialOf, type LiveCredential } from '../revocation-match.ts';
 import type { SessionRecorder } from '../recording/session-recorder.ts';
+import { createChannelLimit } from '../limits/channel-limit.ts';
+import { CLIENT_STOPPED_ANSWERING, isClientTimeout, keepaliveOptions, type ClientAliveLimits } from '../limits/client-alive.ts';
 import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
 import { checkCertificateAuth } from './certificate-auth.ts';
@@ -17,7 +19,7 @@ import type { SshPublicKey } from '@access/sshcert';
 
 export interface InnerDeps {
   ca: GatewayCa;
-  audit: AuditLog;
+  audit: AuditSink;
   recorder: SessionRecorder;
   live: LiveConnections;
   hostKeys: HostKeys;
@@ -27,6 +29,10 @@ export interface InnerDeps {
   clock: () => Date;
   connectTimeoutMs: number;
   log: (line: string) => void;
+  /** Keepalives to the engineer's client on both the outer and the inner connection. */
+  clientAlive: ClientAliveLimits;
+  /** Channels (sessions, forwarded connections) an inner connection may have open at once. */
+  maxInnerChannels: number;
 }
 
 export interface OuterInfo {
@@ -36,6 +42,8 @@ export interface OuterInfo {
   clientAddress: string;
   host: HostInfo;
   destination: string;
+  /** Registers this inner connection's ending with the outer connection (which ends it when the client stops answering); returns the unregister. */
+  carry(end: (reason: string) => void): () => void;
 }
 
 export const newConnectionId = () => `con_${randomBytes(8).toString('hex')}`;
@@ -48,7 +56,9 @@ export const newConnectionId = () => `con_${randomBytes(8).toString('hex')}`;
  */
 export async function serveInnerConnection(stream: Duplex, outer: OuterInfo, deps: InnerDeps): Promise<void> {
   const hostKey = await deps.hostKeys.forNames([outer.host.name]);
-  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
+  // Its keepalives travel inside the outer connection: they find a client whose outer
+  // connection is alive but whose inner one no longer answers.
+  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS }, ...keepaliveOptions(deps.clientAlive) } as never);
   server.on('connection', (client: Connection) => handle(client, outer, deps));
   server.injectSocket(stream as never);
 }
@@ -61,6 +71,8 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
   let credential: LiveCredential | undefined;
   const untrack: Array<() => void> = [];
   const sessionEnds = new Set<(reason: string) => Promise<void>>();
+  const channels = createChannelLimit(deps.maxInnerChannels);
+  let endOnTimeout: ((reason: string) => void) | null = null;
 
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'publickey' || signingIn || grant) return ctx.reject(['publickey']);
@@ -127,7 +139,8 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
         client.end();
       });
     };
-    untrack.push(deps.live.add(outer.identity.userId, endConnection, credential));
+    endOnTimeout = endConnection;
+    untrack.push(deps.live.add(outer.identity.userId, endConnection, credential), outer.carry(endConnection));
     const base = {
       connectionId,
       user: { id: outer.identity.userId, email: outer.identity.email },
@@ -136,8 +149,10 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
       clientAddress: outer.clientAddress,
       upstreamSerial: g.upstreamSerial,
     };
-    client.on('session', (accept) => {
-      const session = accept();
+    client.on('session', (acceptOpen, rejectOpen) => {
+      const guarded = channels.guard(acceptOpen, rejectOpen);
+      if (!guarded) return deps.log(`refused a session for ${outer.identity.email} on ${g.host.name}: ${deps.maxInnerChannels} channels open on one connection`);
+      const session = guarded.accept();
       bridgeSession(session, {
         upstream: up,
         recorder: deps.recorder,
@@ -165,13 +180,24 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
         log: deps.log,
       });
     });
-    client.on('tcpip', (accept, reject, info) => bridgeLocalForward(accept, reject, info, { upstream: up, grant: g, outer, connectionId, audit: deps.audit, log: deps.log }));
+    client.on('tcpip', (acceptOpen, rejectOpen, info) => {
+      const guarded = channels.guard(acceptOpen, rejectOpen);
+      if (!guarded) return deps.log(`refused a forward for ${outer.identity.email} on ${g.host.name}: ${deps.maxInnerChannels} channels open on one connection`);
+      bridgeLocalForward(guarded.accept, () => guarded.reject(), info, { upstream: up, grant: g, outer, connectionId, audit: deps.audit, log: deps.log });
+    });
     bridgeRemoteForwards(client, { upstream: up, grant: g, outer, connectionId, audit: deps.audit, log: deps.log });
-    up.on('close', () => client.end());
+    // The target's connection is gone: each session says so and closes its channel first
+    // (OpenSSH drops output it has not shown yet when a disconnect arrives); the client then
+    // hangs up by itself, or the connection ends a second later.
+    up.on('close', () => setTimeout(() => client.end(), 1000).unref());
     up.on('error', (error) => deps.log(`upstream ${g.host.name}: ${error.message}`));
   });
 
-  client.on('error', (error) => deps.log(`inner connection of ${outer.identity.email}: ${error.message}`));
+  client.on('error', (error) => {
+    if (!isClientTimeout(error)) return deps.log(`inner connection of ${outer.identity.email}: ${error.message}`);
+    deps.log(`ended the connection of ${outer.identity.email} to ${outer.host.name}: ${deps.clientAlive.clientAliveCountMax} keepalives unanswered`);
+    endOnTimeout?.(CLIENT_STOPPED_ANSWERING);
+  });
   client.on('close', () => {
     for (const u of untrack) u();
     (upstream as Client | null)?.end();

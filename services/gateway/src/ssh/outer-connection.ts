@@ -5,6 +5,8 @@ import { CIPHERS, KEX, MACS } from './algorithms.ts';
 import { sayBeforeRefusing } from './auth-refusal.ts';
 import { checkCertificateAuth } from './certificate-auth.ts';
 import { serveInnerConnection, type InnerDeps } from './inner-connection.ts';
+import { createChannelLimit } from '../limits/channel-limit.ts';
+import { CLIENT_STOPPED_ANSWERING, isClientTimeout, keepaliveOptions } from '../limits/client-alive.ts';
 import { credentialOf } from '../revocation-match.ts';
 
 /** How long an ended outer connection stays open for its inner connections' last words (a loaded machine needed more than 300 ms). */
@@ -15,6 +17,8 @@ export interface OuterDeps extends InnerDeps {
   names: readonly string[];
   /** Refused sign-in attempts (not queries) before the connection is dropped; ssh2 sets no limit of its own. */
   maxAuthFailures: number;
+  /** Channels (hosts reached, mostly) an engineer's connection may have open at once. */
+  maxOuterChannels: number;
 }
 
 const GATEWAY_HELP = [
@@ -32,12 +36,12 @@ const GATEWAY_HELP = [
 export async function serveOuterConnection(socket: Socket, clientAddress: string, deps: OuterDeps, onSignedIn: () => void = () => undefined): Promise<void> {
   socket.setNoDelay(true);
   const hostKey = await deps.hostKeys.forNames(deps.names);
-  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS } } as never);
-  server.on('connection', (client: Connection) => handle(client, clientAddress, deps, onSignedIn));
+  const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS }, ...keepaliveOptions(deps.clientAlive) } as never);
+  server.on('connection', (client: Connection) => handle(client, socket, clientAddress, deps, onSignedIn));
   server.injectSocket(socket);
 }
 
-function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSignedIn: () => void): void {
+function handle(client: Connection, socket: Socket, clientAddress: string, deps: OuterDeps, onSignedIn: () => void): void {
   let failures = 0;
   /** Refuses one attempt; past the limit the connection is dropped, as sshd's MaxAuthTries does. */
   const refuse = (ctx: AuthContext, methods: AuthenticationType[]) => {
@@ -51,6 +55,13 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSi
   let credential: ReturnType<typeof credentialOf> | undefined;
   let checking = false;
   let untrack: (() => void) | null = null;
+  const channels = createChannelLimit(deps.maxOuterChannels);
+  /** The inner connections this one carries, by their ending. */
+  const carried = new Set<(reason: string) => void>();
+  const carry = (end: (reason: string) => void) => {
+    carried.add(end);
+    return () => void carried.delete(end);
+  };
 
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'publickey' || checking || identity) return refuse(ctx, ['publickey']);
@@ -94,7 +105,10 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSi
     // connections closed hangs up by itself before this fires.
     untrack = deps.live.add(who.userId, () => setTimeout(() => client.end(), OUTER_END_GRACE_MS).unref(), credential);
 
-    client.on('tcpip', (accept, reject, info) => {
+    client.on('tcpip', (acceptOpen, rejectOpen, info) => {
+      const guarded = channels.guard(acceptOpen, rejectOpen);
+      if (!guarded) return deps.log(`refused a channel to ${info.destIP} for ${who.email}: ${deps.maxOuterChannels} channels open on one connection`);
+      const { accept, reject } = guarded;
       const destination = info.destIP;
       deps.ca.findHost(destination).then(
         (host) => {
@@ -116,7 +130,7 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSi
             return rejectWith(reject, `the gateway carries only ssh to ${host.name} (port 22); forward other ports inside the session with ssh -L`);
           }
           const stream = accept();
-          serveInnerConnection(stream, { identity: who, forceCommand, clientAddress, host, destination }, deps).catch((error: unknown) => {
+          serveInnerConnection(stream, { identity: who, forceCommand, clientAddress, host, destination, carry }, deps).catch((error: unknown) => {
             deps.log(`could not serve ${host.name} for ${who.email}: ${(error as Error).message}`);
             stream.close();
           });
@@ -128,8 +142,10 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSi
       );
     });
 
-    client.on('session', (accept) => {
-      const session = accept();
+    client.on('session', (acceptOpen, rejectOpen) => {
+      const guarded = channels.guard(acceptOpen, rejectOpen);
+      if (!guarded) return;
+      const session = guarded.accept();
       const explain = (acceptChannel: () => ServerChannel) => {
         const channel = acceptChannel();
         channel.stderr.write(GATEWAY_HELP);
@@ -144,11 +160,18 @@ function handle(client: Connection, clientAddress: string, deps: OuterDeps, onSi
     client.on('request', (_accept, reject) => reject?.());
   });
 
-  client.on('error', (error) => deps.log(`connection from ${clientAddress}: ${error.message}`));
+  client.on('error', (error) => {
+    if (!isClientTimeout(error)) return deps.log(`connection from ${clientAddress}: ${error.message}`);
+    // ssh2 would only half-close, which a half-open peer never completes: its sessions end
+    // with the reason, then the socket goes at once.
+    deps.log(`dropped the connection of ${identity?.email ?? 'a client'} from ${clientAddress}: ${deps.clientAlive.clientAliveCountMax} keepalives unanswered`);
+    for (const end of [...carried]) end(CLIENT_STOPPED_ANSWERING);
+    socket.destroy();
+  });
   client.on('close', () => untrack?.());
 }
 
 /** Refuses a channel with a description the OpenSSH client prints ("open failed: … : <why>"). */
-function rejectWith(reject: (...args: unknown[]) => void, why: string): void {
+function rejectWith(reject: (reason?: number, description?: string) => void, why: string): void {
   reject(1, why);
 }

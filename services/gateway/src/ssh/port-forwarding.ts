@@ -1,4 +1,4 @@
-import type { AuditLog } from '@access/audit';
+import type { AuditSink } from '../audit-sink.ts';
 import type { Client, ClientChannel, Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import type { SessionGrant } from '../ca-client.ts';
 import type { OuterInfo } from './inner-connection.ts';
@@ -9,7 +9,7 @@ export interface ForwardDeps {
   grant: SessionGrant;
   outer: OuterInfo;
   connectionId: string;
-  audit: AuditLog;
+  audit: AuditSink;
   log: (line: string) => void;
 }
 

@@ -208,26 +208,43 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       maybeFinish();
     });
 
+    /** One line on the engineer's terminal (stderr without a pty), kept in the recording as a marker. */
+    const tell = (reason: string, marker: string) => {
+      if (down.writable) (pty ? down : down.stderr).write(`\r\naccess: ${reason}\r\n`);
+      r.event('m', marker);
+    };
+
     const untrack = ctx.track(r.id, (reason) => {
       endedBy = reason;
-      const text = `\r\naccess: ${reason}\r\n`;
       // Resolves when the engineer's channel has closed: OpenSSH shows what came before a
       // channel close, but drops output still unread when a disconnect arrives.
       const closed = new Promise<void>((resolve) => {
         if (finished) return resolve();
         down.once('close', () => resolve());
       });
-      if (down.writable) (pty ? down : down.stderr).write(text);
-      r.event('m', `ended by the gateway: ${reason}`);
+      tell(reason, `ended by the gateway: ${reason}`);
       up.close();
       return closed;
     });
+
+    // The target's side of the connection went away under the session (its sshd killed, the
+    // host gone): no exit status will come. Said when the target's end of the connection is
+    // seen, before the channel is torn down, so the line goes out ahead of the disconnect.
+    const targetGone = () => {
+      if (finished || endedBy !== null || exit.status !== null || exit.signal !== null) return;
+      endedBy = `the target ${ctx.base.host.name} closed the connection`;
+      tell(endedBy, endedBy);
+    };
+    ctx.upstream.once('end', targetGone);
+    ctx.upstream.prependOnceListener('close', targetGone);
 
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
       untrack();
+      ctx.upstream.off('end', targetGone);
+      ctx.upstream.off('close', targetGone);
       if (redactor) recordVerdict(redactor.end());
       sftp?.end();
       scpTracker?.end();

@@ -1,7 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import ssh2, { type Client as SshClient } from 'ssh2';
-import { parseCertificate, verifyCertificate, type SshPublicKey } from '@access/sshcert';
+import { parseCertificate, type SshPublicKey } from '@access/sshcert';
 import { CIPHERS, KEX, MACS } from './algorithms.ts';
+import { verifyAllowingSkew } from './certificate-auth.ts';
 import { clientKeyWithCertificate, HOST_CERT_ALGORITHMS } from './certificate-keys.ts';
 
 export interface UpstreamTarget {
@@ -21,6 +22,8 @@ export interface DialOptions<G> {
   authorize: (sourceAddress: string) => Promise<G & { upstreamCertificate: string }>;
   connectTimeoutMs: number;
   now: () => Date;
+  /** How far ahead of the gateway's clock a target's host certificate may start (ms); CLOCK_TOLERANCE_MS unless given. */
+  clockToleranceMs?: number;
 }
 
 export class UpstreamError extends Error {}
@@ -81,7 +84,7 @@ export async function dialUpstream<G>(options: DialOptions<G>): Promise<{ client
     hostVerifier: (blob: Buffer) => {
       try {
         const cert = parseCertificate(blob);
-        verifyCertificate(cert, { trustedCaKeys: options.hostCaKeys(), type: 'host', now: options.now(), principal: options.target.name });
+        verifyAllowingSkew(cert, { trustedCaKeys: options.hostCaKeys(), type: 'host', now: options.now(), principal: options.target.name, toleranceMs: options.clockToleranceMs });
         return true;
       } catch (error) {
         hostProblem = `${options.target.name} presented a host certificate the gateway does not trust: ${(error as Error).message}`;

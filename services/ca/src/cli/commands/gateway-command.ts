@@ -1,9 +1,10 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createAuditLog } from '@access/audit';
-import { openDatabase } from '@access/db';
+import { describeListenerEvent, openDatabase } from '@access/db';
 import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway } from '@access/gateway';
-import { advertisedGateway, ConfigError, DEFAULT_GATEWAY_ADDR, parseHostPort, proxySources } from '../../config.ts';
+import { advertisedGateway, ConfigError, DEFAULT_GATEWAY_ADDR, gatewayLimits, parseHostPort, proxySources } from '../../config.ts';
+import { addGatewayLimitOptions } from '../gateway-limit-options.ts';
 import { readSecretFile } from '../../oidc/secret-file.ts';
 import { say, type CliIo, type GlobalOptions } from '../io.ts';
 
@@ -20,7 +21,7 @@ interface GatewayFlags {
  * and records to the PostgreSQL database the CA uses.
  */
 export function registerGatewayCommand(program: Command, io: CliIo): void {
-  program
+  const gatewayCommand = program
     .command('gateway')
     .description('run a recording gateway apart from the CA (asks the CA over HTTP; records to the shared PostgreSQL database)')
     .option('--ca-url <url>', 'the CA, e.g. https://access.example.com (env ACCESS_CA_URL)')
@@ -41,17 +42,24 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       const sshAddr = parseHostPort(flags.sshAddr ?? io.env['ACCESS_SSH_ADDR'] ?? DEFAULT_GATEWAY_ADDR, '--ssh-addr');
       const { names } = advertisedGateway(io.env, sshAddr);
       const proxyProtocolFrom = proxySources(flags.proxyProtocolFrom ?? io.env['ACCESS_PROXY_PROTOCOL_FROM']);
+      const limits = gatewayLimits(command.opts(), io.env);
 
-      const database = await openDatabase({ url: databaseUrl });
+      // Recordings wait here while the database is unreachable (0700; never shared by two running gateways).
+      const spoolDir = join(resolve(globals.dataDir ?? io.env['ACCESS_DATA_DIR'] ?? '.access-data'), 'spool');
+      const database = await openDatabase({
+        url: databaseUrl,
+        onPoolError: (error) => tell(`access-gateway: lost a database connection (it is replaced on the next query): ${error.message}`),
+        onListenerEvent: (event) => tell(`access-gateway: ${describeListenerEvent(event)}`),
+      });
       const clock = () => new Date();
       try {
         tell(`access-gateway: asking the CA at ${caUrl}`);
         const gateway = await startGateway({
-          config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr, names, exclusiveDatabase: false, proxyProtocolFrom },
+          config: { ...DEFAULT_GATEWAY_CONFIG, sshAddr, names, exclusiveDatabase: false, proxyProtocolFrom, spoolDir, ...limits },
           ca: createHttpGatewayCa({ url: caUrl, token }),
           db: database.db,
           audit: createAuditLog(database.db, clock),
-          listen: (channel, onPayload) => database.listen(channel, onPayload),
+          listen: database.listen,
           clock,
           log: (line) => tell(`access-gateway: ${line}`),
         });
@@ -65,4 +73,5 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
         await database.close();
       }
     });
+  addGatewayLimitOptions(gatewayCommand);
 }

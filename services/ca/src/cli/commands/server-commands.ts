@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import { openStore } from '../../ca-services.ts';
 import { DEFAULT_DEV_IDP_ADDR, DEFAULT_DEV_PASSWORD, seedDevData, startDevIdentity, type DevIdentity } from '../../dev/dev-mode.ts';
-import { proxySources } from '../../config.ts';
+import { gatewayLimits, proxySources } from '../../config.ts';
 import { startServer } from '../../server.ts';
+import { addGatewayLimitOptions } from '../gateway-limit-options.ts';
 import { configFrom, say, type CliIo, type GlobalOptions } from '../io.ts';
 
 export function registerServerCommands(program: Command, io: CliIo): void {
-  program
+  const start = program
     .command('start')
     .description('run the CA: HTTP API, key publication and revocation list (creates CA keys on first start)')
     .option('--http-addr <host:port>', 'where the HTTP API listens (env ACCESS_HTTP_ADDR)', undefined)
@@ -19,6 +20,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .action(async (options: { httpAddr?: string; sshAddr?: string; proxyProtocolFrom?: string; gateway: boolean; logLevel: string; dev?: boolean; devIdpAddr: string }, command: Command) => {
       const config = configFrom(command.optsWithGlobals<GlobalOptions>(), io, options.httpAddr, options.gateway ? options.sshAddr : false);
       if (options.proxyProtocolFrom !== undefined) config.proxyProtocolFrom = proxySources(options.proxyProtocolFrom);
+      config.gatewayLimits = gatewayLimits(command.opts(), io.env);
       const tell = say(io);
       tell(`access-server: data directory ${config.dataDir}`);
       let dev: DevIdentity | undefined;
@@ -58,6 +60,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       await server.close();
       await dev?.close();
     });
+  addGatewayLimitOptions(start);
 
   program
     .command('migrate')

@@ -26,8 +26,9 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
     });
     const script = enrollScript(config.publicUrl);
 
-    const answer = (reply: FastifyReply, query: unknown, status: number, result: EnrollResult | DryRunResult) => {
-      const format = queryParams(query, ['format'])['format']?.[0] ?? 'json';
+    // Read before the request is acted on: a bad query string must not cost a host its single-use token.
+    const formatOf = (query: unknown) => queryParams(query, ['format'])['format']?.[0] ?? 'json';
+    const answer = (reply: FastifyReply, format: string, status: number, result: EnrollResult | DryRunResult) => {
       if (format === 'text') return reply.status(status).type('text/plain; charset=utf-8').send(scriptResponse(result));
       return reply.status(status).send(result);
     };
@@ -47,22 +48,26 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
 
     app.post('/v1/enroll', async (request, reply) => {
       let parsed;
+      let format;
       try {
+        format = formatOf(request.query);
         parsed = parseEnrollRequest(request.body);
       } catch (error) {
         return enrollment.refuse(error, 'enroll', request.ip);
       }
       const result = await enrollment.enroll(parsed, request.ip);
-      return answer(reply, request.query, 'dryRun' in result ? 200 : 201, result);
+      return answer(reply, format, 'dryRun' in result ? 200 : 201, result);
     });
 
     app.post('/v1/enroll/renew', async (request, reply) => {
       let parsed;
+      let format;
       try {
+        format = formatOf(request.query);
         parsed = parseRenewRequest(request.body);
       } catch (error) {
         return enrollment.refuse(error, 'renew', request.ip);
       }
-      return answer(reply, request.query, 200, await enrollment.renew(parsed, request.ip));
+      return answer(reply, format, 200, await enrollment.renew(parsed, request.ip));
     });
   };

@@ -1,0 +1,158 @@
+import type { AuditEventInput, AuditLog } from '@access/audit';
+import type { Database, SessionKind } from '@access/db';
+import { sql, type Transaction } from 'kysely';
+
+/**
+ * Everything the gateway stores comes as batches: plain JSON (times as ISO strings), so a
+ * batch can wait in the local spool while the database is away and be written later, as is.
+ */
+export interface RecordBatch {
+  /** `<spool id>:<n>`; stored with the batch, so a batch written twice is written once. */
+  id: string;
+  /** When the gateway made it (ISO); audit events written from the spool carry it as `occurredAt`. */
+  at: string;
+  sessions?: SessionStartRow[];
+  chunks?: ChunkRow[];
+  counts?: SessionCounts[];
+  ends?: SessionEndRow[];
+  /** Appended last, in order. */
+  events?: AuditEventInput[];
+}
+
+export type RecordBatchParts = Omit<RecordBatch, 'id' | 'at'>;
+
+export interface SessionStartRow {
+  id: string;
+  connectionId: string;
+  gatewayId: string;
+  userId: string;
+  userEmail: string;
+  login: string;
+  host: string;
+  hostAddress: string;
+  clientAddress: string | null;
+  kind: SessionKind;
+  command: string | null;
+  term: string | null;
+  cols: number | null;
+  rows: number | null;
+  startedAt: string;
+}
+
+export interface ChunkRow {
+  sessionId: string;
+  seq: number;
+  /** asciicast lines, newline-separated. */
+  events: string;
+  eventCount: number;
+  lastTime: number;
+  createdAt: string;
+}
+
+/** A live session's byte counts so far (absolute, so writing them again changes nothing). */
+export interface SessionCounts {
+  id: string;
+  bytesIn: number;
+  bytesOut: number;
+  recordedUntil: string;
+  truncated: boolean;
+}
+
+export interface SessionEndRow extends SessionCounts {
+  endedAt: string;
+  exitStatus: number | null;
+  exitSignal: string | null;
+  reason: string | null;
+}
+
+export interface ApplyOptions {
+  /** The batch comes from the spool: its audit events say when they happened (`occurredAt`). */
+  fromSpool: boolean;
+}
+
+/**
+ * Writes one batch in `trx`; false when a batch with its id was written before (nothing is
+ * written again). Audit events go last: the audit head stays locked only until the commit.
+ */
+export async function applyBatch(trx: Transaction<Database>, audit: AuditLog, batch: RecordBatch, options: ApplyOptions): Promise<boolean> {
+  const marked = await trx.insertInto('record_batches_applied').values({ id: batch.id }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+  if (!marked) return false;
+
+  if (batch.sessions?.length) {
+    await trx
+      .insertInto('sessions')
+      .values(
+        batch.sessions.map((s) => ({
+          id: s.id,
+          connection_id: s.connectionId,
+          gateway_id: s.gatewayId,
+          user_id: s.userId,
+          user_email: s.userEmail,
+          login: s.login,
+          host: s.host,
+          host_address: s.hostAddress,
+          client_address: s.clientAddress,
+          kind: s.kind,
+          command: s.command,
+          term: s.term,
+          cols: s.cols,
+          rows: s.rows,
+          status: 'live' as const,
+          started_at: new Date(s.startedAt),
+        })),
+      )
+      .execute();
+  }
+  if (batch.chunks?.length) {
+    await trx
+      .insertInto('session_chunks')
+      .values(
+        batch.chunks.map((c) => ({
+          session_id: c.sessionId,
+          seq: c.seq,
+          events: c.events,
+          event_count: c.eventCount,
+          last_time: c.lastTime,
+          created_at: new Date(c.createdAt),
+        })),
+      )
+      .execute();
+  }
+  if (batch.counts?.length) {
+    // One statement for every session of the batch, not a round trip each.
+    const rows = sql.join(
+      batch.counts.map((c) => sql`(${c.id}, ${c.bytesIn}::int8, ${c.bytesOut}::int8, ${new Date(c.recordedUntil)}::timestamptz, ${c.truncated}::boolean)`),
+    );
+    await sql`update sessions as s
+      set bytes_in = v.bytes_in, bytes_out = v.bytes_out, recorded_until = v.recorded_until, recording_truncated = v.truncated
+      from (values ${rows}) as v(id, bytes_in, bytes_out, recorded_until, truncated)
+      where s.id = v.id`.execute(trx);
+  }
+  for (const end of batch.ends ?? []) {
+    await trx
+      .updateTable('sessions')
+      .set({
+        status: 'ended',
+        ended_at: new Date(end.endedAt),
+        exit_status: end.exitStatus,
+        exit_signal: end.exitSignal,
+        end_reason: end.reason,
+        bytes_in: end.bytesIn,
+        bytes_out: end.bytesOut,
+        recorded_until: new Date(end.recordedUntil),
+        recording_truncated: end.truncated,
+        // Marked interrupted by mistake (a stalled heartbeat) and transcribed then: again.
+        transcribed_at: null,
+      })
+      .where('id', '=', end.id)
+      .execute();
+  }
+  if (batch.events?.length) {
+    const events = options.fromSpool ? batch.events.map((e) => ({ ...e, details: { ...e.details, occurredAt: batch.at } })) : batch.events;
+    await audit.appendMany(events, trx);
+  }
+  return true;
+}
+
+/** Session ids a batch ends (their transcripts are made once it is written). */
+export const endedSessions = (batch: RecordBatch): string[] => (batch.ends ?? []).map((e) => e.id);
