@@ -22,6 +22,7 @@ const QUICK_ARGS: Readonly<Record<string, readonly string[]>> = {
   'login.ts': ['50'],
   'gateway.ts': ['quick'],
   'fuzz-gateway.ts': ['quick'],
+  'faults.ts': ['quick'],
   'fuzz-http.ts': ['quick'],
   'load.ts': ['quick'],
 };

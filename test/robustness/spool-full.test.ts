@@ -39,8 +39,10 @@ describe('the spool full while PostgreSQL is away', () => {
     await Promise.all(sessions.map((s) => s.waitForEcho(10)));
 
     await pg.stop();
-    await Promise.all(sessions.map((s) => s.ended(30_000)));
+    const ended = await Promise.all(sessions.map((s) => s.ended(30_000)));
     for (const s of sessions) expect(s.stderr()).toContain(`access: ${REASON}`);
+    // Ended by the gateway, not by the command: ssh says so with 255.
+    expect(ended.map((e) => e.code)).toEqual([255, 255]);
     expect(stack.log.some((l) => l.includes(`${REASON} (`) && l.includes('ending sessions and refusing new ones'))).toBe(true);
 
     await pg.start();

@@ -1,12 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, readFileSync } from 'node:fs';
+import { chownSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { boundedCommand, runOk } from './process.ts';
 import { makeTempDir, removeDir } from './temp-dir.ts';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** The server binaries of the newest PostgreSQL Debian installed (the machine's server runs on them too). */
+function serverBinaries(): string {
+  const versions = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  if (versions.length === 0) throw new Error('no PostgreSQL server under /usr/lib/postgresql: install postgresql');
+  return join('/usr/lib/postgresql', versions[0]!, 'bin');
+}
 const OWNER = { uid: 'postgres', group: 'postgres' };
 
 /**
@@ -33,19 +38,20 @@ const asPostgres = (file: string, args: readonly string[]): [string, string[]] =
 ];
 
 export async function startPostgresInstance(lifetimeSeconds = 900): Promise<PostgresInstance> {
+  const bin = serverBinaries();
   const dir = makeTempDir('pg-instance');
   const data = join(dir, 'data');
   const owner = Number((await runOk('id', ['-u', OWNER.uid])).stdout.trim());
   const group = Number((await runOk('id', ['-g', OWNER.uid])).stdout.trim());
   chownSync(dir, owner, group);
-  await runOk(...asPostgres(join(BIN, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']), { timeoutMs: 60_000 });
+  await runOk(...asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']), { timeoutMs: 60_000 });
   const port = await getFreePort();
   const log = new LogBuffer();
   let server: ChildProcess | null = null;
 
   async function start(): Promise<void> {
     const mark = log.mark();
-    const [file, args] = boundedCommand(...asPostgres(join(BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1']), lifetimeSeconds);
+    const [file, args] = boundedCommand(...asPostgres(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1']), lifetimeSeconds);
     server = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     log.attach(server.stdout!);
     log.attach(server.stderr!);

@@ -214,8 +214,11 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       r.event('m', marker);
     };
 
+    /** The gateway ended it (a lock, a terminate, the spool full, …): whatever the target reports after that, the engineer's ssh exits 255. */
+    let cutByGateway = false;
     const untrack = ctx.track(r.id, (reason) => {
       endedBy = reason;
+      cutByGateway = true;
       // Resolves when the engineer's channel has closed: OpenSSH shows what came before a
       // channel close, but drops output still unread when a disconnect arrives.
       const closed = new Promise<void>((resolve) => {
@@ -250,7 +253,8 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       scpTracker?.end();
       const send = () => {
         if (down.writable) {
-          if (exit.signal) down.exit(exit.signal, exit.core, exit.message);
+          if (cutByGateway) down.exit(255);
+          else if (exit.signal) down.exit(exit.signal, exit.core, exit.message);
           else if (exit.status !== null) down.exit(exit.status);
           else if (endedBy) down.exit(255);
           down.end();

@@ -136,6 +136,43 @@ function parseSize(data) {
   return cols && rows ? { cols, rows } : null;
 }
 
+/**
+ * xterm carries out some counted sequences one step at a time and takes counts up to 2^31:
+ * `ESC [ 2147483647 S` is minutes of work from 14 bytes of recorded output, which would freeze
+ * the auditor's tab. Above the screen's size such a count changes nothing more (insert,
+ * delete and scroll lines, back-tab), so it is cut to that; a repeat (REP) to one line's width.
+ * The same bound the server's transcripts use.
+ */
+const COUNT_LIMIT = /** @type {Readonly<Record<string, number>>} */ ({ L: MAX_ROWS, M: MAX_ROWS, S: MAX_ROWS, T: MAX_ROWS, Z: MAX_COLS, b: MAX_COLS });
+// eslint-disable-next-line no-control-regex -- escape sequences are what is matched
+const COUNTED = /(\x1b\[|\x9b)([\d;:]*)([LMSTZb])/g;
+// eslint-disable-next-line no-control-regex -- an unfinished CSI at the end of the text
+const UNFINISHED_CSI = /(?:\x1b\[|\x9b)[\d;:]*$|\x1b$/;
+/** Longer than this, an unfinished CSI is no program's: it is cancelled (CAN) rather than held. */
+const HOLD_LIMIT = 64;
+
+/** @param {string} output */
+function boundCounts(output) {
+  return output.replace(COUNTED, (_all, csi, params, final) => {
+    const limit = COUNT_LIMIT[final] ?? MAX_COLS;
+    return `${csi}${String(params).replace(/\d+/g, (n) => (Number(n) > limit ? String(limit) : n))}${final}`;
+  });
+}
+
+/**
+ * What of `pending` can be written now (counts bounded) and what waits: an unfinished CSI at
+ * its end waits for the rest of it, so a count split across events is bounded too.
+ * @param {string} pending
+ * @param {boolean} last
+ * @returns {{ now: string, held: string }}
+ */
+function writable(pending, last) {
+  const tail = last ? null : UNFINISHED_CSI.exec(pending);
+  const held = tail && tail[0].length <= HOLD_LIMIT ? tail[0] : '';
+  const data = held ? pending.slice(0, -held.length) : tail ? `${pending}\x18` : pending;
+  return { now: boundCounts(data), held };
+}
+
 /** An error whose message is safe and meant to be shown to the user. */
 class PlayerError extends Error {}
 
@@ -290,6 +327,7 @@ class Screen {
       this.term = this.#create();
       this.cell = this.term.buffer.active.getNullCell();
       this.written = 0;
+      this.#held = '';
     }
     if (target > this.written) {
       await this.#apply(events, this.written, target);
@@ -310,20 +348,33 @@ class Screen {
       if (!event) break;
       if (event.code === 'o' || event.code === 'e') {
         pending += event.data;
-        if (pending.length >= WRITE_SLICE) {
-          await this.#write(pending);
-          pending = '';
-        }
+        if (pending.length >= WRITE_SLICE) pending = await this.#writeBounded(pending, false);
       } else if (event.code === 'r') {
         const size = parseSize(event.data);
         if (!size) continue;
         // Writes are parsed asynchronously: what came before the resize must land first.
-        await this.#write(pending);
-        pending = '';
+        pending = await this.#writeBounded(pending, false);
         this.term.resize(size.cols, size.rows);
       }
     }
-    await this.#write(pending);
+    // An unfinished CSI at the very end waits too (a live session may finish it later); alone
+    // it would draw nothing anyway.
+    this.#held = await this.#writeBounded(pending, false);
+  }
+
+  /** An unfinished CSI left at the end of the last apply, written with what comes next. */
+  #held = '';
+
+  /**
+   * Writes `pending` after what an earlier apply held, with counts bounded; returns what is held back.
+   * @param {string} pending
+   * @param {boolean} last
+   */
+  async #writeBounded(pending, last) {
+    const { now, held } = writable(this.#held + pending, last);
+    this.#held = '';
+    await this.#write(now);
+    return held;
   }
 
   /** @param {string} data */

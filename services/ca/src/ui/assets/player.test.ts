@@ -182,6 +182,28 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'session player in headless Chromi
     expect(rows.slice(0, 3)).toEqual(['first', 'second', 'an error']);
   });
 
+  it('bounds the counts of escape sequences that would take the emulator minutes, even split across events', async () => {
+    cast('counts', [
+      [0, 'o', 'top\r\n'],
+      // Scroll, insert and delete lines, back-tab and repeat, each asking for 2^31 - 1 steps.
+      [0.1, 'o', '\x1b[2147483647S\x1b[2147483647L\x1b[2147483647M\x1b[2147483647Z'],
+      [0.2, 'o', 'x\x1b[2147483647b\r\n\x1b[21474'],
+      [0.3, 'r', '100x30'],
+      [0.4, 'o', '83647Tdone\r\n'],
+    ]);
+    const started = Date.now();
+    const p = await open('counts');
+    const seek = p.getByRole('slider', { name: 'Seek' });
+    await seek.focus();
+    await p.keyboard.press('End');
+    await screenShows(p, 'done');
+    // Unbounded, the first of these alone keeps xterm busy for minutes.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // The repeat made at most one line's width of x.
+    const rows = await p.locator('.access-row').allTextContents();
+    expect(rows.join('').split('x').length - 1).toBeLessThanOrEqual(500 + 1);
+  });
+
   it('plays, pauses and seeks; seeking back replays from the first frame', async () => {
     cast(
       'replay',
@@ -234,6 +256,8 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'session player in headless Chromi
     await p.getByRole('combobox', { name: 'Playback speed' }).selectOption('8');
     await play.click();
     await p.waitForSelector('[data-access-player][data-state="ended"]', { timeout: 4_000 });
+    // The last frame is drawn on the next animation frame after the state changes.
+    await screenShows(p, 'final screen');
     const text = await screenText(p);
     expect(text).toContain('final screen');
     expect(text).not.toContain('SECRET-INPUT');
