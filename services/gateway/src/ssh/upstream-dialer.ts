@@ -69,11 +69,29 @@ export async function dialUpstream<G>(options: DialOptions<G>): Promise<{ client
   let hostProblem: string | null = null;
   let attempted = false;
   const ready = new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', (error: Error & { level?: string }) => {
-      reject(new UpstreamError(hostProblem ?? `${options.target.name}: ${error.level === 'client-authentication' ? `the target refused the login "${options.login}" (does its sshd trust the upstream CA, and does the account exist?)` : error.message}`));
+    // ssh2's readyTimeout starts only once it sees the socket connect, which happened before it
+    // was handed the socket; and a socket closed in between is never seen at all. Both bounded here.
+    const timer = setTimeout(
+      () => reject(new UpstreamError(hostProblem ?? `${options.target.name} did not complete the SSH sign-in within ${options.connectTimeoutMs} ms`)),
+      options.connectTimeoutMs,
+    );
+    const fail = (error: UpstreamError) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
     });
-    client.once('close', () => reject(new UpstreamError(hostProblem ?? `${options.target.name} closed the connection during sign-in`)));
+    // `on`, not `once`: a dial that fails can report a second error as its socket closes
+    // ("Connection lost before handshake"), which must not end the process.
+    client.on('error', (error: Error & { level?: string }) => {
+      fail(new UpstreamError(hostProblem ?? `${options.target.name}: ${error.level === 'client-authentication' ? `the target refused the login "${options.login}" (does its sshd trust the upstream CA, and does the account exist?)` : error.message}`));
+    });
+    const closed = () => fail(new UpstreamError(hostProblem ?? `${options.target.name} closed the connection during sign-in`));
+    client.once('close', closed);
+    socket.once('close', closed);
+    if (socket.destroyed || !socket.writable) closed();
   });
   client.connect({
     sock: socket,
