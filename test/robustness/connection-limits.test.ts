@@ -222,6 +222,7 @@ describe('the gateway limits on connections and channels', () => {
         connectionRate: 20,
         connectionBurst: 40,
         maxUnauthenticatedPerAddress: 10,
+        maxUnauthenticatedTotal: 100,
         maxOuterChannels: 64,
         maxInnerChannels: 128,
         clientAliveIntervalMs: 15_000,

@@ -49,6 +49,7 @@ export type GatewayLimitKey =
   | 'connectionRate'
   | 'connectionBurst'
   | 'maxUnauthenticatedPerAddress'
+  | 'maxUnauthenticatedTotal'
   | 'maxOuterChannels'
   | 'maxInnerChannels'
   | 'clientAliveIntervalMs'
@@ -74,6 +75,7 @@ export const GATEWAY_LIMIT_SETTINGS: readonly GatewayLimitSetting[] = [
   { key: 'connectionRate', flag: '--connection-rate', env: 'ACCESS_CONNECTION_RATE', kind: 'rate', max: 100_000, description: 'new connections a second per client address, sustained' },
   { key: 'connectionBurst', flag: '--connection-burst', env: 'ACCESS_CONNECTION_BURST', kind: 'count', max: 100_000, description: 'new connections per client address at once before the rate applies' },
   { key: 'maxUnauthenticatedPerAddress', flag: '--max-unauthenticated', env: 'ACCESS_MAX_UNAUTHENTICATED', kind: 'count', max: 100_000, description: 'connections per client address not signed in yet' },
+  { key: 'maxUnauthenticatedTotal', flag: '--max-startups', env: 'ACCESS_MAX_STARTUPS', kind: 'count', max: 1_000_000, description: 'connections from all addresses not signed in yet, like sshd\'s MaxStartups' },
   { key: 'maxOuterChannels', flag: '--max-outer-channels', env: 'ACCESS_MAX_OUTER_CHANNELS', kind: 'count', max: 100_000, description: 'channels (hosts reached) open at once on one connection to the gateway' },
   { key: 'maxInnerChannels', flag: '--max-inner-channels', env: 'ACCESS_MAX_INNER_CHANNELS', kind: 'count', max: 100_000, description: 'channels (sessions, forwarded connections) open at once on one connection to a host' },
   { key: 'clientAliveIntervalMs', flag: '--client-alive-interval', env: 'ACCESS_CLIENT_ALIVE_INTERVAL', kind: 'duration', max: 3600, description: 'silence from a signed-in client after which the gateway asks whether it is there' },

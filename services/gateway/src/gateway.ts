@@ -65,6 +65,8 @@ export interface GatewayConfig {
   connectionBurst: number;
   /** Connections of one client address open at once that have not signed in yet (sshd's PerSourceMaxStartups). */
   maxUnauthenticatedPerAddress: number;
+  /** Connections from all addresses not signed in yet (sshd's MaxStartups); past it new ones are closed at once. */
+  maxUnauthenticatedTotal: number;
   /** Channels open at once on an engineer's connection to the gateway: hosts reached through it, mostly. */
   maxOuterChannels: number;
   /** Channels open at once on one connection to a host: sessions and forwarded connections. */
@@ -92,6 +94,7 @@ export const DEFAULT_GATEWAY_CONFIG: Omit<GatewayConfig, 'sshAddr' | 'names' | '
   connectionRate: 20,
   connectionBurst: 40,
   maxUnauthenticatedPerAddress: 10,
+  maxUnauthenticatedTotal: 100,
   maxOuterChannels: 64,
   maxInnerChannels: 128,
   clientAliveIntervalMs: 15_000,
@@ -222,6 +225,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     connectionRate: config.connectionRate,
     connectionBurst: config.connectionBurst,
     maxUnauthenticated: config.maxUnauthenticatedPerAddress,
+    maxUnauthenticatedTotal: config.maxUnauthenticatedTotal,
     now: () => performance.now(),
     log,
   });

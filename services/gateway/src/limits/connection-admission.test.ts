@@ -4,7 +4,7 @@ import { createConnectionAdmission, type AdmissionOptions } from './connection-a
 function door(overrides: Partial<AdmissionOptions> = {}) {
   let t = 0;
   const lines: string[] = [];
-  const admission = createConnectionAdmission({ connectionRate: 2, connectionBurst: 4, maxUnauthenticated: 100, now: () => t, log: (l) => lines.push(l), ...overrides });
+  const admission = createConnectionAdmission({ connectionRate: 2, connectionBurst: 4, maxUnauthenticated: 100, maxUnauthenticatedTotal: 1000, now: () => t, log: (l) => lines.push(l), ...overrides });
   const tryMany = (address: string, n: number) => Array.from({ length: n }, () => admission.admit(address)).filter((r) => r.admitted).length;
   return { admission, lines, tryMany, advance: (ms: number) => (t += ms) };
 }
@@ -19,6 +19,18 @@ describe('connection admission', () => {
     expect(tryMany('192.0.2.1', 5)).toBe(1);
     advance(10_000);
     expect(tryMany('192.0.2.1', 10)).toBe(4);
+  });
+
+  it('caps the connections not signed in yet from all addresses together, and frees a place when one signs in', () => {
+    const { admission, lines } = door({ connectionRate: 1000, connectionBurst: 1000, maxUnauthenticated: 2, maxUnauthenticatedTotal: 5 });
+    const results = ['192.0.2.1', '192.0.2.2', '192.0.2.3'].flatMap((address) => [admission.admit(address), admission.admit(address)]);
+    expect(results.map((r) => r.admitted)).toEqual([true, true, true, true, true, false]);
+    expect(lines).toEqual(['refused a connection from 192.0.2.3: 5 connections from all addresses not signed in yet']);
+    expect(admission.admit('198.51.100.7').admitted).toBe(false);
+    const first = results[0]!;
+    if (first.admitted) first.admission.signedIn();
+    expect(admission.admit('198.51.100.7').admitted).toBe(true);
+    expect(admission.admit('198.51.100.8').admitted).toBe(false);
   });
 
   it('counts each address on its own', () => {

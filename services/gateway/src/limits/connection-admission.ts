@@ -6,6 +6,12 @@ export interface AdmissionLimits {
   connectionBurst: number;
   /** Connections of one client address open at once that have not signed in yet. */
   maxUnauthenticated: number;
+  /**
+   * Connections from all addresses open at once that have not signed in yet (sshd's
+   * MaxStartups): past it a flood from many addresses is turned away at the door instead of
+   * queueing key exchanges the gateway cannot finish in time, so those already admitted do.
+   */
+  maxUnauthenticatedTotal: number;
 }
 
 export interface AdmissionOptions extends AdmissionLimits {
@@ -46,7 +52,9 @@ const SWEEP_EVERY_MS = 60_000;
  * nothing a missing entry would not, so it goes first when the table is full.
  */
 export function createConnectionAdmission(options: AdmissionOptions) {
-  const { connectionRate, connectionBurst, maxUnauthenticated, now, log } = options;
+  const { connectionRate, connectionBurst, maxUnauthenticated, maxUnauthenticatedTotal, now, log } = options;
+  /** Connections admitted that have not signed in or closed yet, from every address. */
+  let waitingTotal = 0;
   const maxTracked = options.maxTrackedAddresses ?? DEFAULT_MAX_TRACKED_ADDRESSES;
   const logEveryMs = options.logEveryMs ?? DEFAULT_LOG_EVERY_MS;
   // Insertion order is recency order: an entry is moved to the end each time it is used.
@@ -104,16 +112,19 @@ export function createConnectionAdmission(options: AdmissionOptions) {
         entry = { tokens: connectionBurst, at: t, unauthenticated: 0, refusedSinceLog: 0, loggedAt: null };
       }
       entries.set(address, entry);
+      if (waitingTotal >= maxUnauthenticatedTotal) return refuse(address, entry, t, `${maxUnauthenticatedTotal} connections from all addresses not signed in yet`);
       if (entry.unauthenticated >= maxUnauthenticated) return refuse(address, entry, t, `${maxUnauthenticated} connections not signed in yet`);
       if (entry.tokens < 1) return refuse(address, entry, t, `more than ${connectionRate} new connections a second (burst ${connectionBurst})`);
       entry.tokens -= 1;
       entry.unauthenticated++;
+      waitingTotal++;
       const counted = entry;
       let waiting = true;
       const done = () => {
         if (!waiting) return;
         waiting = false;
         counted.unauthenticated--;
+        waitingTotal--;
       };
       return { admitted: true, admission: { signedIn: done, closed: done } };
     },
