@@ -214,20 +214,22 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       r.event('m', marker);
     };
 
-    /** The gateway ended it (a lock, a terminate, the spool full, …): whatever the target reports after that, the engineer's ssh exits 255. */
-    let cutByGateway = false;
+    /** Set once the gateway ends it (a lock, a terminate, the spool full, …): whatever the target reports after that, the engineer's ssh exits 255. */
+    let cutByGateway: Promise<void> | null = null;
     const untrack = ctx.track(r.id, (reason) => {
+      // Told twice (the outer and the inner connection both gave up on a silent client, or a
+      // lock came with a terminate): the first reason stands, said and recorded once.
+      if (cutByGateway) return cutByGateway;
       endedBy = reason;
-      cutByGateway = true;
       // Resolves when the engineer's channel has closed: OpenSSH shows what came before a
       // channel close, but drops output still unread when a disconnect arrives.
-      const closed = new Promise<void>((resolve) => {
+      cutByGateway = new Promise<void>((resolve) => {
         if (finished) return resolve();
         down.once('close', () => resolve());
       });
       tell(reason, `ended by the gateway: ${reason}`);
       up.close();
-      return closed;
+      return cutByGateway;
     });
 
     // The target's side of the connection went away under the session (its sshd killed, the
@@ -253,7 +255,7 @@ export function bridgeSession(session: Session, ctx: BridgeContext): void {
       scpTracker?.end();
       const send = () => {
         if (down.writable) {
-          if (cutByGateway) down.exit(255);
+          if (cutByGateway !== null) down.exit(255);
           else if (exit.signal) down.exit(exit.signal, exit.core, exit.message);
           else if (exit.status !== null) down.exit(exit.status);
           else if (endedBy) down.exit(255);
