@@ -22,17 +22,18 @@ import { PATH_LABELS, PATH_NAMES, ssh2Connectors } from './gateway/ssh2-paths.ts
 
 const MIB = 1024 * 1024;
 const mode = process.argv[2];
-if (mode !== undefined && mode !== 'quick') {
-  console.error('usage: npx tsx bench/gateway.ts [quick]');
+if (mode !== undefined && mode !== 'quick' && mode !== 'echo') {
+  console.error('usage: npx tsx bench/gateway.ts [quick | echo]   (echo: only the keystroke echo, 2,000 keystrokes a path)');
   process.exit(2);
 }
 const QUICK = mode === 'quick';
+const ECHO_ONLY = mode === 'echo';
 const PLAN = {
   transferBytes: (QUICK ? 64 : 512) * MIB,
   transferRuns: 3,
   setupRuns: 20,
   setupWarmup: 2,
-  keystrokes: QUICK ? 200 : 1000,
+  keystrokes: QUICK ? 200 : ECHO_ONLY ? 2000 : 1000,
   echoWarmup: 20,
   echoGapMs: 5,
   idle: { sessions: QUICK ? 100 : 500, batch: 25, warmup: 5, settleMs: 3_000 },
@@ -51,6 +52,14 @@ async function main(cleanup: Cleanup): Promise<void> {
   if (database) cleanup.defer(`drop database ${database.name}`, () => database.drop());
   const stack = await startBenchStack({ root, databaseUrl: database?.url, nodeFlags, progress }, cleanup);
   const connectors = ssh2Connectors(stack);
+  if (ECHO_ONLY) {
+    progress(`keystroke echo × ${PLAN.keystrokes} per path`);
+    const echo = await benchEcho(connectors, PATH_NAMES, { keystrokes: PLAN.keystrokes, warmup: PLAN.echoWarmup, gapMs: PLAN.echoGapMs });
+    console.log(`### Keystroke echo: one byte to \`cat\` in a raw terminal and back, after ${PLAN.echoWarmup} warm-up\n\n${echoTable(echo)}\n`);
+    console.log(`- machine: ${cpus().length} CPUs, 1-minute load average ${load.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} at the end`);
+    progress('done');
+    return;
+  }
 
   // First, while the gateway process is fresh: its memory is not yet shaped by big transfers.
   progress(`${PLAN.idle.sessions} idle interactive sessions through the gateway`);

@@ -56,6 +56,9 @@ function connectHop(hop: Hop, auth: PublicKeyAuthMethod, hostCaKey: SshPublicKey
     client.once('ready', () => {
       settled = true;
       clearTimeout(timer);
+      // As the OpenSSH client does for an interactive session: no Nagle delay on a keystroke
+      // (a TCP hop only; a hop inside a channel has no socket of its own).
+      client.setNoDelay(true);
       resolve(client);
     });
     const config: ConnectConfig = {

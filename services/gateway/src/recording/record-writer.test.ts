@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createAuditLog, type AuditLog } from '@access/audit';
 import { createTestDatabase, openDatabase, testDatabaseKinds, type DatabaseHandle, type TestDatabase } from '@access/db';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applyBatch, type RecordBatchParts } from './record-batch.ts';
+import { applyBatch, applyFlush, isFlushOnly, type RecordBatchParts } from './record-batch.ts';
 import { startTcpRelay, type TcpRelay } from './testing/tcp-relay.ts';
 import { testRecordWriter } from './testing/test-writer.ts';
 
@@ -124,6 +124,22 @@ describe.runIf(testDatabaseKinds().includes('postgres'))('the record writer, wit
     expect((await chunksOf('ses_00000000000000000003')).map((c) => c.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect((await eventsOf('ses_00000000000000000003')).map((e) => e.type)).toEqual(['session.start', 'session.end']);
     await writer.close();
+  });
+
+  it('writes a flush (chunks and counts) in one statement, once, however often it is sent', async () => {
+    const id = 'ses_00000000000000000005';
+    const [start, ...rest] = sessionBatches(id, 2);
+    await through.db.transaction().execute((trx) => applyBatch(trx, audit, { id: 'gw_flush:0', at: new Date().toISOString(), ...start! }, { fromSpool: false }));
+    const flush = { id: 'gw_flush:1', at: new Date().toISOString(), ...rest[0]! };
+    expect(isFlushOnly(flush)).toBe(true);
+    expect(await applyFlush(through.db, flush)).toBe(true);
+    expect(await applyFlush(through.db, flush)).toBe(false);
+    expect((await chunksOf(id)).map((c) => c.events)).toEqual(['[0,"o","0"]']);
+    const row = await database.db.selectFrom('sessions').select(['bytes_out', 'status']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ bytes_out: 1n, status: 'live' });
+    // A counts-only flush (a session that only counted bytes since the last one) too.
+    expect(await applyFlush(through.db, { id: 'gw_flush:2', at: new Date().toISOString(), counts: [{ id, bytesIn: 7, bytesOut: 9, recordedUntil: new Date().toISOString(), truncated: false }] })).toBe(true);
+    expect(await database.db.selectFrom('sessions').select(['bytes_in', 'bytes_out']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ bytes_in: 7n, bytes_out: 9n });
   });
 
   it('writes a spool left by a stopped gateway once, skipping batches already written and a torn last line', async () => {

@@ -1,7 +1,7 @@
 import type { AuditEventInput, AuditLog } from '@access/audit';
 import type { Db } from '@access/db';
 import { sql } from 'kysely';
-import { applyBatch, type RecordBatch, type RecordBatchParts } from './record-batch.ts';
+import { applyBatch, applyFlush, isFlushOnly, type RecordBatch, type RecordBatchParts } from './record-batch.ts';
 import { leftoverSpools, retireSpool, SpoolError, type RecordSpool } from './record-spool.ts';
 import { isTransientWriteError, withTimeout } from './transient-error.ts';
 
@@ -86,7 +86,7 @@ export function createRecordWriter(deps: RecordWriterDeps): RecordWriter {
 
   const apply = (batch: RecordBatch, fromSpool: boolean) =>
     withTimeout(
-      db.transaction().execute((trx) => applyBatch(trx, audit, batch, { fromSpool })),
+      isFlushOnly(batch) ? applyFlush(db, batch) : db.transaction().execute((trx) => applyBatch(trx, audit, batch, { fromSpool })),
       deps.writeTimeoutMs,
     );
 
