@@ -30,7 +30,7 @@ export interface Ssh2Link {
 
 export type Ssh2Connect = () => Promise<Ssh2Link>;
 
-type Endpoint = { host: string; port: number } | { sock: Duplex };
+export type Endpoint = { host: string; port: number } | { sock: Duplex };
 
 interface Hop {
   endpoint: Endpoint;
@@ -84,36 +84,47 @@ function forwardOut(client: Client, host: string, port: number): Promise<ClientC
   return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => (error ? reject(error) : resolve(channel))));
 }
 
+/** The engineer's certificate as ssh2 offers it. */
+export const engineerAuth = (stack: BenchStack): PublicKeyAuthMethod => ({
+  type: 'publickey',
+  username: LOGIN,
+  key: clientKeyWithCertificate(stack.engineer.privateKeyText, stack.engineer.certificate),
+});
+
+/**
+ * `ssh -J`: an SSH connection to the jump host at `jumpHost` (a port on 127.0.0.1, or a socket
+ * already connected), a direct-tcpip channel to `destination`, and the connection to the
+ * target inside it. Closing the target connection closes the jump connection.
+ */
+export async function jumpThrough(jumpHost: Endpoint, destination: { host: string; port: number }, auth: PublicKeyAuthMethod, hostCaKey: SshPublicKey, timeoutMs: number): Promise<Ssh2Link> {
+  const outer = await connectHop({ endpoint: jumpHost, name: '127.0.0.1' }, auth, hostCaKey, timeoutMs);
+  try {
+    const channel = await forwardOut(outer, destination.host, destination.port);
+    const inner = await connectHop({ endpoint: { sock: channel }, name: TARGET_NAME }, auth, hostCaKey, timeoutMs);
+    inner.once('close', () => outer.end());
+    return {
+      client: inner,
+      close: () => {
+        inner.end();
+        outer.end();
+      },
+    };
+  } catch (error) {
+    outer.end();
+    throw error;
+  }
+}
+
 /** ssh2 connectors for the gateway, the bastion and the direct path. */
 export function ssh2Connectors(stack: BenchStack, timeoutMs = 30_000): Record<PathName, Ssh2Connect> {
-  const auth: PublicKeyAuthMethod = { type: 'publickey', username: LOGIN, key: clientKeyWithCertificate(stack.engineer.privateKeyText, stack.engineer.certificate) };
-  const hop = (endpoint: Endpoint, name: string) => connectHop({ endpoint, name }, auth, stack.hostCaKey, timeoutMs);
-
-  const jump = async (jumpPort: number, destination: { host: string; port: number }): Promise<Ssh2Link> => {
-    const outer = await hop({ host: '127.0.0.1', port: jumpPort }, '127.0.0.1');
-    try {
-      const channel = await forwardOut(outer, destination.host, destination.port);
-      const inner = await hop({ sock: channel }, TARGET_NAME);
-      inner.once('close', () => outer.end());
-      return {
-        client: inner,
-        close: () => {
-          inner.end();
-          outer.end();
-        },
-      };
-    } catch (error) {
-      outer.end();
-      throw error;
-    }
-  };
-
+  const auth = engineerAuth(stack);
+  const jump = (jumpPort: number, destination: { host: string; port: number }) => jumpThrough({ host: '127.0.0.1', port: jumpPort }, destination, auth, stack.hostCaKey, timeoutMs);
   return {
     // The gateway resolves the enrolled name; the bastion is given the target's address.
     gateway: () => jump(stack.gatewayPort, { host: TARGET_NAME, port: 22 }),
     bastion: () => jump(stack.bastionPort, { host: '127.0.0.1', port: stack.targetPort }),
     direct: async () => {
-      const client = await hop({ host: '127.0.0.1', port: stack.targetPort }, TARGET_NAME);
+      const client = await connectHop({ endpoint: { host: '127.0.0.1', port: stack.targetPort }, name: TARGET_NAME }, auth, stack.hostCaKey, timeoutMs);
       return { client, close: () => client.end() };
     },
   };
