@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway, type GatewayConfig } from '@access/gateway';
+import type { Gateway, GatewayConfig } from '@access/gateway';
 import ssh2, { type ClientChannel, type PublicKeyAuthMethod } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, gatewayLimits } from '../../services/ca/src/config.ts';
 import { clientKeyWithCertificate, HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
 import { eventually } from '../support/gateway-records.ts';
-import { startGatewayStack, type Engineer, type GatewayStack } from '../support/gateway-stack.ts';
+import { startExtraGateway, startGatewayStack, type Engineer, type GatewayStack } from '../support/gateway-stack.ts';
 import { sleep } from '../support/process.ts';
 
 type Knock = { admitted: boolean; socket: Socket };
@@ -59,24 +59,8 @@ describe('the gateway limits on connections and channels', () => {
   const logs = new Map<Gateway, string[]>();
 
   async function extraGateway(overrides: Partial<GatewayConfig>): Promise<Gateway> {
-    const { services } = stack.server;
     const log: string[] = [];
-    const gateway = await startGateway({
-      config: {
-        ...DEFAULT_GATEWAY_CONFIG,
-        sshAddr: { host: '127.0.0.1', port: 0 },
-        names: ['127.0.0.1'],
-        exclusiveDatabase: false,
-        spoolDir: join(services.config.dataDir, `limits-spool-${gateways.length}`),
-        ...overrides,
-      },
-      ca: services.gateway,
-      db: services.database.db,
-      audit: services.audit,
-      listen: (channel, onPayload) => services.database.listen(channel, onPayload),
-      clock: services.clock,
-      log: (line) => log.push(line),
-    });
+    const gateway = await startExtraGateway(stack, `limits-${gateways.length}`, overrides, (line) => log.push(line));
     gateways.push(gateway);
     logs.set(gateway, log);
     return gateway;

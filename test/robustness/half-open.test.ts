@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
+import type { Gateway } from '@access/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, recordedText, recordingOf } from '../support/gateway-records.ts';
-import { startGatewayStack, type Engineer, type GatewayStack, type Target } from '../support/gateway-stack.ts';
+import { startExtraGateway, startGatewayStack, type Engineer, type GatewayStack, type Target } from '../support/gateway-stack.ts';
 import { boundedCommand, sleep, stopChild } from '../support/process.ts';
 import { SSH } from '../support/ssh-client.ts';
 
@@ -63,24 +62,7 @@ describe('a client that stops answering (half-open TCP)', () => {
     stack = await startGatewayStack();
     target = await stack.addTarget('web-1');
     engineer = await stack.addEngineer('hana.halfopen@example.com', ['gwhalf']);
-    const { services } = stack.server;
-    gateway = await startGateway({
-      config: {
-        ...DEFAULT_GATEWAY_CONFIG,
-        sshAddr: { host: '127.0.0.1', port: 0 },
-        names: ['127.0.0.1'],
-        exclusiveDatabase: false,
-        spoolDir: join(services.config.dataDir, 'half-open-spool'),
-        clientAliveIntervalMs: INTERVAL_MS,
-        clientAliveCountMax: COUNT_MAX,
-      },
-      ca: services.gateway,
-      db: services.database.db,
-      audit: services.audit,
-      listen: (channel, onPayload) => services.database.listen(channel, onPayload),
-      clock: services.clock,
-      log: (line) => log.push(line),
-    });
+    gateway = await startExtraGateway(stack, 'half-open', { clientAliveIntervalMs: INTERVAL_MS, clientAliveCountMax: COUNT_MAX }, (line) => log.push(line));
   }, 120_000);
   afterAll(async () => {
     for (const c of children) await stopChild(c);

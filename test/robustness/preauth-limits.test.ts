@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { connect } from 'node:net';
-import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
+import { DEFAULT_GATEWAY_CONFIG, type Gateway } from '@access/gateway';
 import ssh2 from 'ssh2';
 import { HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.ts';
+import { startExtraGateway, startGatewayStack, type GatewayStack } from '../support/gateway-stack.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 1000;
 const MAX_AUTH_FAILURES = 3;
@@ -35,24 +34,7 @@ describe('pre-authentication limits', () => {
   beforeAll(async () => {
     stack = await startGatewayStack();
     // A second gateway on the same CA and database, with limits short enough to test.
-    const { services } = stack.server;
-    gateway = await startGateway({
-      config: {
-        ...DEFAULT_GATEWAY_CONFIG,
-        sshAddr: { host: '127.0.0.1', port: 0 },
-        names: ['127.0.0.1'],
-        exclusiveDatabase: false,
-        spoolDir: join(stack.server.services.config.dataDir, 'limits-gateway-spool'),
-        handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-        maxAuthFailures: MAX_AUTH_FAILURES,
-      },
-      ca: services.gateway,
-      db: services.database.db,
-      audit: services.audit,
-      listen: (channel, onPayload) => services.database.listen(channel, onPayload),
-      clock: services.clock,
-      log: (line) => log.push(line),
-    });
+    gateway = await startExtraGateway(stack, 'limits-gateway', { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, maxAuthFailures: MAX_AUTH_FAILURES }, (line) => log.push(line));
   }, 120_000);
   afterAll(async () => {
     await gateway?.close();

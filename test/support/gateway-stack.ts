@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLog } from '@access/audit';
 import { openDatabase, type DatabaseHandle, type RolePermissions } from '@access/db';
-import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '@access/gateway';
+import { createHttpGatewayCa, DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway, type GatewayConfig } from '@access/gateway';
 import { loadConfig, startServer, type RunningServer } from '@access/ca';
 import { getFreePort } from './free-port.ts';
 import { issueEngineerCredentials } from './engineer-credentials.ts';
@@ -149,4 +149,29 @@ export async function startGatewayStack(
       if (!options.dataDir) removeDir(dataDir);
     },
   };
+}
+
+/**
+ * Another gateway in this process on the stack's CA and database, on a free port, with
+ * `overrides` on the default configuration (limits short enough to test, say). Its spool is
+ * `<data dir>/<name>-spool`; the caller closes it.
+ */
+export function startExtraGateway(stack: GatewayStack, name: string, overrides: Partial<GatewayConfig>, log: (line: string) => void): Promise<Gateway> {
+  const { services } = stack.server;
+  return startGateway({
+    config: {
+      ...DEFAULT_GATEWAY_CONFIG,
+      sshAddr: { host: '127.0.0.1', port: 0 },
+      names: ['127.0.0.1'],
+      exclusiveDatabase: false,
+      spoolDir: join(services.config.dataDir, `${name}-spool`),
+      ...overrides,
+    },
+    ca: services.gateway,
+    db: services.database.db,
+    audit: services.audit,
+    listen: services.database.listen,
+    clock: services.clock,
+    log,
+  });
 }
