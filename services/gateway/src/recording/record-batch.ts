@@ -120,12 +120,9 @@ export async function applyBatch(trx: Transaction<Database>, audit: AuditLog, ba
   }
   if (batch.counts?.length) {
     // One statement for every session of the batch, not a round trip each.
-    const rows = sql.join(
-      batch.counts.map((c) => sql`(${c.id}, ${c.bytesIn}::int8, ${c.bytesOut}::int8, ${new Date(c.recordedUntil)}::timestamptz, ${c.truncated}::boolean)`),
-    );
     await sql`update sessions as s
       set bytes_in = v.bytes_in, bytes_out = v.bytes_out, recorded_until = v.recorded_until, recording_truncated = v.truncated
-      from (values ${rows}) as v(id, bytes_in, bytes_out, recorded_until, truncated)
+      from ${countsValues(batch.counts)}
       where s.id = v.id`.execute(trx);
   }
   for (const end of batch.ends ?? []) {
@@ -154,6 +151,11 @@ export async function applyBatch(trx: Transaction<Database>, audit: AuditLog, ba
   return true;
 }
 
+/** Sessions' byte counts as a VALUES list named `v(id, bytes_in, bytes_out, recorded_until, truncated)`. */
+const countsValues = (counts: readonly SessionCounts[]) =>
+  sql`(values ${sql.join(counts.map((c) => sql`(${c.id}::text, ${c.bytesIn}::int8, ${c.bytesOut}::int8, ${new Date(c.recordedUntil)}::timestamptz, ${c.truncated}::boolean)`))})
+    as v(id, bytes_in, bytes_out, recorded_until, truncated)`;
+
 /** A flush: only chunks and byte counts (what the once-a-second timer writes for live sessions). */
 export const isFlushOnly = (batch: RecordBatch): boolean =>
   !batch.sessions?.length && !batch.ends?.length && !batch.events?.length && (batch.chunks?.length ?? 0) + (batch.counts?.length ?? 0) > 0;
@@ -180,8 +182,7 @@ export async function applyFlush(db: Kysely<Database>, batch: RecordBatch): Prom
     ? sql`, counted as (
         update sessions as s
         set bytes_in = v.bytes_in, bytes_out = v.bytes_out, recorded_until = v.recorded_until, recording_truncated = v.truncated
-        from (values ${sql.join(counts.map((c) => sql`(${c.id}::text, ${c.bytesIn}::int8, ${c.bytesOut}::int8, ${new Date(c.recordedUntil)}::timestamptz, ${c.truncated}::boolean)`))})
-          as v(id, bytes_in, bytes_out, recorded_until, truncated)
+        from ${countsValues(counts)}
         where s.id = v.id and exists (select 1 from marked)
         returning 1)`
     : sql``;
