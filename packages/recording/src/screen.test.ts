@@ -24,6 +24,15 @@ describe('counted sequences in the output', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(lines[0]).toBe('');
   });
+  // Found by the asciicast fuzz test: xterm spreads a reflowed line's new rows into one call.
+  it('narrows a terminal whose whole scrollback is one wrapped line to one column without overflowing the stack', async () => {
+    const line = 'x'.repeat(1000 * 1400);
+    const text = await renderText(cast([o(0, `${line}\r\n`), [1, 'r', '1x500'], o(2, 'end')], 1000, 500));
+    const lines = text.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('end');
+    // The line is kept as far as the scrollback holds it, and joined again as one line.
+    expect(lines.at(-2)).toMatch(/^x{1000,}$/);
+  });
 });
 
 describe('renderScreen', () => {

@@ -54,6 +54,18 @@ export function boundCounts(output: string): string {
   });
 }
 
+/**
+ * Narrows by at most half the width at a time. xterm reflows a wrapped line into a narrower
+ * terminal by spreading all of its new rows into one call: a line as long as the whole
+ * scrollback (1,500 rows of 1,000 columns) narrowed to one column is 1.5 million arguments,
+ * which overflows the stack. Halving at most, a line gains no more rows in one step than
+ * the buffer holds, and every step trims the buffer back to its size.
+ */
+function resize(term: Terminal, cols: number, rows: number): void {
+  while (term.cols > cols * 2) term.resize(Math.ceil(term.cols / 2), term.rows);
+  term.resize(cols, rows);
+}
+
 /** Replays the output of a recording (`o`, `e`, `r`) through a headless xterm, and returns it. */
 export async function replayCast(cast: Cast, options: ReplayOptions = {}, hooks: ReplayHooks = {}): Promise<Terminal> {
   const { header, events } = cast;
@@ -89,7 +101,7 @@ export async function replayCast(cast: Cast, options: ReplayOptions = {}, hooks:
       const size = parseResize(data);
       if (!size) continue;
       await flush();
-      term.resize(clamp(size.cols, MAX_COLS), clamp(size.rows, MAX_ROWS));
+      resize(term, clamp(size.cols, MAX_COLS), clamp(size.rows, MAX_ROWS));
       hooks.resized?.(term);
     } else if (code === 'm' && hooks.marker) {
       await flush();
