@@ -1,5 +1,5 @@
 import { createTestDatabase, openDatabase, testDatabaseKinds, type TestDatabase } from '@access/db';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEventError } from './audit-errors.ts';
 import { createAuditLog, type AuditLog } from './audit-log.ts';
@@ -114,6 +114,98 @@ describe.each(testDatabaseKinds())('audit log on %s', (kind) => {
     } finally {
       await other.close();
     }
+  });
+
+  describe('appendWithRows', () => {
+    const keyRow = (name: string, kind = 'user') => ({ fingerprint: `SHA256:${name}`, kind, public_key: `ssh-ed25519 ${name}`, status: 'active' });
+    const keys = () => handle.db.selectFrom('ca_keys').select(['fingerprint', 'kind', 'created_at']).where('fingerprint', 'like', 'SHA256:row-%').orderBy('fingerprint').execute();
+    beforeEach(async () => {
+      await handle.db.deleteFrom('ca_keys').where('fingerprint', 'like', 'SHA256:row-%').execute();
+    });
+
+    /** The same database with every statement kysely builds counted (BEGIN and COMMIT are not). */
+    function counted(): { log: AuditLog; statements: () => number } {
+      let statements = 0;
+      const plugin: KyselyPlugin = {
+        transformQuery: (args) => {
+          statements += 1;
+          return args.node;
+        },
+        transformResult: (args) => Promise.resolve(args.result),
+      };
+      return { log: createAuditLog(handle.db.withPlugin(plugin)), statements: () => statements };
+    }
+
+    it('writes the events and the rows in one statement once this log wrote the head, and both read back', async () => {
+      const { log: fast, statements } = counted();
+      const first = await fast.append(issuedEvent(1));
+      const before = statements();
+      const records = await fast.appendWithRows([issuedEvent(2), issuedEvent(3)], [{ table: 'ca_keys', rows: [keyRow('row-a'), keyRow('row-b', 'host')] }]);
+      expect(statements() - before).toBe(1);
+      expect(records.map((r) => r.seq)).toEqual([2n, 3n]);
+      expect(records[0]!.prevHash).toBe(first.hash);
+      expect(await head()).toEqual({ seq: 3n, hash: records[1]!.hash });
+      expect((await log.list()).slice(0, 2).reverse()).toEqual(records);
+      const rows = await keys();
+      expect(rows.map((r) => [r.fingerprint, r.kind])).toEqual([
+        ['SHA256:row-a', 'user'],
+        ['SHA256:row-b', 'host'],
+      ]);
+      expect(rows.every((r) => r.created_at instanceof Date)).toBe(true);
+      expect(await log.verify()).toMatchObject({ ok: true, checked: 3, headSeq: 3n });
+    });
+
+    it('takes the locking path when another writer moved the head, and the chain stays one line', async () => {
+      const { log: mine, statements } = counted();
+      await mine.append(issuedEvent(1));
+      const other = createAuditLog(handle.db);
+      await other.append(issuedEvent(2));
+      await other.append(issuedEvent(3));
+      const before = statements();
+      const [record] = await mine.appendWithRows([issuedEvent(4)], [{ table: 'ca_keys', rows: [keyRow('row-c')] }]);
+      expect(statements() - before).toBeGreaterThan(1);
+      expect(record!.seq).toBe(4n);
+      expect(await keys()).toHaveLength(1);
+      // Now it knows the head again: one statement.
+      const again = statements();
+      expect((await mine.append(issuedEvent(5))).seq).toBe(5n);
+      expect(statements() - again).toBe(1);
+      expect(await log.verify()).toMatchObject({ ok: true, checked: 5, headSeq: 5n });
+    });
+
+    it('writes neither the events nor any row when one row is refused, on either path', async () => {
+      for (const warm of [false, true]) {
+        await resetAuditTables(handle.db);
+        const fresh = createAuditLog(handle.db);
+        if (warm) await fresh.append(issuedEvent(1));
+        const headBefore = await head();
+        const countBefore = await count();
+        await expect(fresh.appendWithRows([issuedEvent(2)], [{ table: 'ca_keys', rows: [keyRow('row-d'), keyRow('row-e', 'robot')] }])).rejects.toThrow(/check constraint/);
+        expect(await head()).toEqual(headBefore);
+        expect(await count()).toBe(countBefore);
+        expect(await keys()).toEqual([]);
+        const next = await fresh.append(issuedEvent(3));
+        expect(next.seq).toBe(headBefore.seq + 1n);
+      }
+      expect((await log.verify()).ok).toBe(true);
+    });
+
+    it('stores NUL and lone surrogates in row text as U+FFFD rather than failing the statement', async () => {
+      await log.append(issuedEvent(1));
+      await log.appendWithRows([issuedEvent(2)], [{ table: 'ca_keys', rows: [{ ...keyRow('row-f'), public_key: 'k\u0000ey \ud800' }] }]);
+      const [row] = await handle.db.selectFrom('ca_keys').select('public_key').where('fingerprint', '=', 'SHA256:row-f').execute();
+      expect(row?.public_key).toBe('k\ufffdey \ufffd');
+    });
+
+    it('refuses rows that do not all name the same columns, and writes nothing', async () => {
+      await log.append(issuedEvent(1));
+      const { fingerprint, kind, public_key, status } = keyRow('row-g');
+      await expect(
+        log.appendWithRows([issuedEvent(2)], [{ table: 'ca_keys', rows: [keyRow('row-h'), { fingerprint, kind, status, public_key }] }]),
+      ).rejects.toThrow(/same columns/);
+      expect(await count()).toBe(1n);
+      expect(await keys()).toEqual([]);
+    });
   });
 
   it('rejects an unknown type, a bad actor or details that cannot be encoded, and appends nothing', async () => {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Db } from '@access/db';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { AuditEventError, AuditStoreError } from './audit-errors.ts';
 import { fromAuditEventRow, toAuditEventRow } from './audit-record-row.ts';
 import { canonicalJson, hashRecord } from './canonical.ts';
+import { companionStatement, insertCompanionRows, type CompanionRows } from './companion-rows.ts';
 import { AUDIT_EVENT_CODES, isAuditEventType } from './event-types.ts';
 import { storableJsonValue, storableText } from './storable-text.ts';
 import type { AuditActor, AuditEventInput, AuditEventType, AuditRecord } from './event-types.ts';
 import { verifyChain, type ChainVerification } from './verify-chain.ts';
 
 export type { ChainVerification } from './verify-chain.ts';
+export type { CompanionRows } from './companion-rows.ts';
 
 export interface AuditLog {
   /**
@@ -27,6 +29,12 @@ export interface AuditLog {
    * what a caller that commits many changes in one transaction (group commit) needs.
    */
   appendMany(events: readonly AuditEventInput[], executor?: Transaction<Database>): Promise<AuditRecord[]>;
+  /**
+   * Appends the events and inserts `rows` (the change they record) so that both commit or
+   * neither does, usually in one statement and one round trip (see `appendMany` without an
+   * executor): the certificate authority's path for each signed batch.
+   */
+  appendWithRows(events: readonly AuditEventInput[], rows: readonly CompanionRows[]): Promise<AuditRecord[]>;
   /** Walks the whole chain in seq order, page by page, and reports the first problem. */
   verify(): Promise<ChainVerification>;
   /** Newest first: events with seq < before (if given), of one type (if given), at most limit. */
@@ -44,34 +52,82 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
 export function createAuditLog(db: Db, clock: () => Date = () => new Date()): AuditLog {
+  /**
+   * The head this log last wrote (or saw written under its lock). An append without a
+   * transaction of the caller's moves the chain on from it in one statement that checks
+   * the head is still this one: no lock is held across round trips, and BEGIN, the locked
+   * read and COMMIT are gone. If another writer moved the head meanwhile, that statement
+   * changes nothing and the append takes the locking path, which reads the head afresh.
+   *
+   * The value may be ahead of what is committed (an append in a caller's transaction that
+   * then rolls back): the check then fails and the locking path repairs it.
+   */
+  let knownHead: ChainHead | undefined;
+  /** Appends of this log without a caller's transaction go one at a time, so they do not race each other for the head. */
+  let queue: Promise<unknown> = Promise.resolve();
+
   const appendIn = async (trx: Transaction<Database>, events: readonly NormalizedEvent[]): Promise<AuditRecord[]> => {
     if (events.length === 0) return [];
     const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirst();
     if (!head) throw new AuditStoreError('audit_head has no row: the audit tables were not migrated');
     // Read the clock only once the lock is held, so times follow seq within one clock.
-    const time = clock();
-    const records: AuditRecord[] = [];
-    let previous = { seq: head.seq, hash: head.hash };
-    for (const event of events) {
-      const unhashed = { seq: previous.seq + 1n, id: randomUUID(), time, ...event, prevHash: previous.hash };
-      const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
-      records.push(record);
-      previous = record;
-    }
+    const records = chain(head, events, clock());
+    const last = records.at(-1)!;
     // One statement (a data-modifying CTE) for the rows and the new head: one round trip
     // less while the head is locked.
     await trx
       .with('inserted', (q) => q.insertInto('audit_events').values(records.map(toAuditEventRow)))
       .updateTable('audit_head')
-      .set({ seq: previous.seq, hash: previous.hash })
+      .set({ seq: last.seq, hash: last.hash })
       .where('id', '=', 1)
       .execute();
+    knownHead = { seq: last.seq, hash: last.hash };
     return records;
+  };
+
+  /** One statement: the head moves on from `head` only if it is still there, and the events and rows go in only if it moved. */
+  const appendOnHead = async (head: ChainHead, events: readonly NormalizedEvent[], rows: readonly CompanionRows[]): Promise<AuditRecord[] | undefined> => {
+    const records = chain(head, events, clock());
+    const last = records.at(-1)!;
+    const { rows: result } = await sql<{ moved: number }>`
+      with head as (
+        update audit_head set seq = ${String(last.seq)}::bigint, hash = ${last.hash}
+        where id = 1 and seq = ${String(head.seq)}::bigint and hash = ${head.hash}
+        returning id
+      ), events as (
+        insert into audit_events (seq, id, time, type, code, actor, remote, details, prev_hash, hash)
+        select r.seq, r.id, r.time, r.type, r.code, r.actor, r.remote, r.details, r.prev_hash, r.hash
+        from head cross join jsonb_populate_recordset(null::audit_events, ${JSON.stringify(records.map(eventJson))}::jsonb) as r
+      )${sql.join(
+        rows.map((table, i) => sql`, ${sql.id(`rows_${i}`)} as (${companionStatement(table, sql`head cross join`)})`),
+        sql``,
+      )}
+      select count(*)::int as moved from head`.execute(db);
+    if (result[0]?.moved !== 1) return undefined;
+    knownHead = { seq: last.seq, hash: last.hash };
+    return records;
+  };
+
+  const appendAlone = (events: readonly NormalizedEvent[], rows: readonly CompanionRows[]): Promise<AuditRecord[]> => {
+    const run = async () => {
+      const head = knownHead;
+      if (head && events.length > 0) {
+        const records = await appendOnHead(head, events, rows);
+        if (records) return records;
+      }
+      return db.transaction().execute(async (trx) => {
+        for (const table of rows) await insertCompanionRows(trx, table);
+        return appendIn(trx, events);
+      });
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
   };
 
   const appendMany = async (events: readonly AuditEventInput[], executor?: Transaction<Database>): Promise<AuditRecord[]> => {
     const normalized = events.map(normalizeEvent);
-    if (!executor) return db.transaction().execute((trx) => appendIn(trx, normalized));
+    if (!executor) return appendAlone(normalized, []);
     // Outside a transaction the FOR UPDATE lock would end before the head is moved on.
     if (!executor.isTransaction) throw new TypeError('append: executor must be a transaction, not the database');
     return appendIn(executor, normalized);
@@ -85,6 +141,13 @@ export function createAuditLog(db: Db, clock: () => Date = () => new Date()): Au
 
     appendMany,
 
+    async appendWithRows(events, rows) {
+      return appendAlone(
+        events.map(normalizeEvent),
+        rows.filter((table) => table.rows.length > 0),
+      );
+    },
+
     verify: () => verifyChain(db),
 
     async list(options = {}) {
@@ -95,6 +158,40 @@ export function createAuditLog(db: Db, clock: () => Date = () => new Date()): Au
       const rows = await query.execute();
       return rows.map(fromAuditEventRow);
     },
+  };
+}
+
+interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+/** The events as records continuing the chain from `head`, all at `time`. */
+function chain(head: ChainHead, events: readonly NormalizedEvent[], time: Date): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  let previous = head;
+  for (const event of events) {
+    const unhashed = { seq: previous.seq + 1n, id: randomUUID(), time, ...event, prevHash: previous.hash };
+    const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
+    records.push(record);
+    previous = record;
+  }
+  return records;
+}
+
+/** A record as one element of the JSON array `jsonb_populate_recordset` reads: the same row `toAuditEventRow` makes. */
+function eventJson(record: AuditRecord): Record<string, unknown> {
+  return {
+    seq: String(record.seq),
+    id: record.id,
+    time: record.time.toISOString(),
+    type: record.type,
+    code: record.code,
+    actor: record.actor,
+    remote: record.remote,
+    details: record.details,
+    prev_hash: record.prevHash,
+    hash: record.hash,
   };
 }
 

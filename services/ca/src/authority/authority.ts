@@ -71,69 +71,64 @@ export function createAuthority(deps: AuthorityDeps): Authority {
     throw refusal;
   }
 
-  /** Signs, stores and audits a batch in one transaction: one flush and one audit-chain lock for all. */
+  /** Signs, stores and audits a batch: one commit (one disk flush) for all. */
   async function issueBatch(items: Pending[]): Promise<IssuedCertificate[]> {
     const serials = await takeSerials(items.length);
-    return await db.transaction().execute(async (trx) => {
-      const issued = items.map(({ plan, context, now }, i) => {
-        const caKind = plan.caKind;
-        const serial = serials[i]!;
-        const cert = signCertificate({ ...plan, serial }, keyring.signer(caKind));
-        const certificate: IssuedCertificate = {
-          certificate: formatCertificate(cert),
-          serial,
-          type: plan.type,
-          keyId: plan.keyId,
-          principals: plan.principals,
-          validAfter: toDate(plan.validAfter),
-          validBefore: toDate(plan.validBefore),
-          caFingerprint: keyring.signerFingerprint(caKind),
-        };
-        return { certificate, subjectFingerprint: fingerprint(plan.publicKey.blob), plan, context, now };
-      });
-      await trx
-        .insertInto('certificates')
-        .values(
-          issued.map(({ certificate: c, subjectFingerprint, plan, context, now }) => ({
-            serial: c.serial,
-            cert_type: c.type,
-            key_id: c.keyId,
-            principals: JSON.stringify(c.principals),
-            ca_fingerprint: c.caFingerprint,
-            subject_fingerprint: subjectFingerprint,
-            subject_key_type: plan.publicKey.type,
-            valid_after: c.validAfter,
-            valid_before: c.validBefore,
-            critical_options: JSON.stringify(plan.criticalOptions),
-            extensions: JSON.stringify(plan.extensions),
-            requested_by: `${context.actor.kind}:${context.actor.id}`,
-            requested_from: context.remote,
-            created_at: now,
-          })),
-        )
-        .execute();
-      await audit.appendMany(
-        issued.map(({ certificate: c, subjectFingerprint, plan, context }) => ({
-          type: 'cert.issued' as const,
-          actor: context.actor,
-          remote: context.remote,
-          details: {
-            certType: c.type,
-            serial: c.serial.toString(),
-            keyId: c.keyId,
-            principals: c.principals,
-            validAfter: c.validAfter.toISOString(),
-            validBefore: c.validBefore.toISOString(),
-            criticalOptions: plan.criticalOptions,
-            extensions: plan.extensions,
-            subjectFingerprint,
-            caFingerprint: c.caFingerprint,
-          },
-        })),
-        trx,
-      );
-      return issued.map((i) => i.certificate);
+    const issued = items.map(({ plan, context, now }, i) => {
+      const caKind = plan.caKind;
+      const serial = serials[i]!;
+      const cert = signCertificate({ ...plan, serial }, keyring.signer(caKind));
+      const certificate: IssuedCertificate = {
+        certificate: formatCertificate(cert),
+        serial,
+        type: plan.type,
+        keyId: plan.keyId,
+        principals: plan.principals,
+        validAfter: toDate(plan.validAfter),
+        validBefore: toDate(plan.validBefore),
+        caFingerprint: keyring.signerFingerprint(caKind),
+      };
+      return { certificate, subjectFingerprint: fingerprint(plan.publicKey.blob), plan, context, now };
     });
+    // The rows and their audit events commit together, in one statement when this process
+    // wrote the audit chain's head last (see AuditLog.appendWithRows).
+    const rows = issued.map(({ certificate: c, subjectFingerprint, plan, context, now }) => ({
+      serial: c.serial.toString(),
+      cert_type: c.type,
+      key_id: c.keyId,
+      principals: c.principals,
+      ca_fingerprint: c.caFingerprint,
+      subject_fingerprint: subjectFingerprint,
+      subject_key_type: plan.publicKey.type,
+      valid_after: c.validAfter.toISOString(),
+      valid_before: c.validBefore.toISOString(),
+      critical_options: plan.criticalOptions,
+      extensions: plan.extensions,
+      requested_by: `${context.actor.kind}:${context.actor.id}`,
+      requested_from: context.remote,
+      created_at: now.toISOString(),
+    }));
+    await audit.appendWithRows(
+      issued.map(({ certificate: c, subjectFingerprint, plan, context }) => ({
+        type: 'cert.issued' as const,
+        actor: context.actor,
+        remote: context.remote,
+        details: {
+          certType: c.type,
+          serial: c.serial.toString(),
+          keyId: c.keyId,
+          principals: c.principals,
+          validAfter: c.validAfter.toISOString(),
+          validBefore: c.validBefore.toISOString(),
+          criticalOptions: plan.criticalOptions,
+          extensions: plan.extensions,
+          subjectFingerprint,
+          caFingerprint: c.caFingerprint,
+        },
+      })),
+      [{ table: 'certificates', rows }],
+    );
+    return issued.map((i) => i.certificate);
   }
   const takeSerials = serialSource(db);
   const issue = groupCommit(issueBatch, MAX_BATCH);
