@@ -53,6 +53,7 @@ const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 function httpRows(label: string, http: HttpLoadResult): Row[] {
   const steadyOk = http.steady.p99 < TARGET_P99_MS && http.steady.errors === 0;
   const rows = [stageRow(`HTTP sign, ${label}`, http.steady, HTTP_PLAN.steady.durationMs / 1000, `target p99 < ${TARGET_P99_MS} ms: ${met(steadyOk)}; `)];
+  rows.push(stageRow(`  floor: GET /healthz, ${label}`, http.floor, HTTP_PLAN.steady.durationMs / 1000, 'no database, no signing: what any request costs at this rate here; '));
   for (const step of http.steps) rows.push(stageRow(`  step-up, ${label}`, step, HTTP_PLAN.steps.durationMs / 1000, ''));
   for (const rate of http.skippedRates) rows.push([`  step-up, ${label}`, `${rate} req/s`, '—', '—', '—', '—', '—', '—', 'skipped: the previous step was saturated']);
   return rows;
@@ -82,7 +83,7 @@ async function benchBackend(
   const http = await benchHttp({ dataDir, adminToken: authority.adminToken, postgres, nodeFlags: context.nodeFlags }, subjectText, HTTP_PLAN, context.cleanup, progress);
 
   const rows = [
-    rateRow(`authority.sign in process, ${label}`, `${authority.result.count} sequential`, authority.result, 'policy + serial + certificates row + audit append, one transaction each'),
+    rateRow(`authority.sign in process, ${label}`, `${authority.result.count} sequential`, authority.result, 'policy + serial + certificates row + audit append, one statement each'),
     ...httpRows(label, http),
   ];
   const notes = [crossing(label, http)];

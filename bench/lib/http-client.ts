@@ -61,3 +61,27 @@ export function jsonPoster(url: string, headers: Record<string, string>, body: u
     close: () => agent.destroy(),
   };
 }
+
+/** GETs one URL over keep-alive connections; resolves true when the status is `expect`. For a server's floor: the cost of any request at a rate. */
+export function getter(url: string, expect: number): { get(timeoutMs: number): Promise<boolean>; close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
+  const get = (timeoutMs: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      if (timeoutMs <= 0) return reject(new Error('timed out before it was sent'));
+      const req = request(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve(res.statusCode === expect);
+        });
+        res.on('error', reject);
+      });
+      const timer = setTimeout(() => req.destroy(new Error('timed out')), timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end();
+    });
+  return { get, close: () => agent.destroy() };
+}

@@ -1,12 +1,14 @@
 import { startCaServer } from '../lib/ca-server-process.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
-import { jsonPoster } from '../lib/http-client.ts';
+import { getter, jsonPoster } from '../lib/http-client.ts';
 import { runOpenLoop, type OpenLoopResult } from '../lib/open-loop.ts';
 import { sampleWaits, type WaitSummary } from '../lib/pg-wait-sampler.ts';
 import { withCpuShare, type CpuShares } from '../lib/process-cpu.ts';
 import { readServerHistogram, serverTimeBetween } from '../lib/server-metrics.ts';
 
 const ROUTE = '/v1/certs/user';
+/** No database, no signing, no authentication: what any request costs at a rate on this machine. */
+const FLOOR_ROUTE = '/healthz';
 
 export interface HttpLoadPlan {
   steady: { rate: number; durationMs: number };
@@ -30,6 +32,8 @@ export interface StageResult extends OpenLoopResult {
 
 export interface HttpLoadResult {
   steady: StageResult;
+  /** `GET /healthz` at the steady rate and duration, right after the steady run: the floor under any route's latency here. */
+  floor: StageResult;
   steps: StageResult[];
   /** Rates not run because an earlier step was already saturated. */
   skippedRates: number[];
@@ -74,13 +78,15 @@ export async function benchHttp(
   }
 
   progress(`server ${server.url} (pid ${server.pid}) is up`);
-  const stage = async (rate: number, durationMs: number): Promise<StageResult> => {
-    const before = await readServerHistogram(server.url, ROUTE);
-    const { result, cpu } = await withCpuShare(server.pid, () =>
-      runOpenLoop({ rate, durationMs, timeoutMs: plan.timeoutMs, send: (timeoutMs) => poster.post(timeoutMs) }),
-    );
-    const inServer = serverTimeBetween(before, await readServerHistogram(server.url, ROUTE), plan.targetP99Ms);
-    progress(`${rate} req/s × ${durationMs / 1000} s: p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, server CPU ${Math.round(cpu.process)} %`);
+  const healthz = getter(`${server.url}${FLOOR_ROUTE}`, 200);
+  const closeHealthz = cleanup.defer('close HTTP client', () => healthz.close());
+  const stage = async (rate: number, durationMs: number, floor = false): Promise<StageResult> => {
+    const route = floor ? FLOOR_ROUTE : ROUTE;
+    const send = floor ? (timeoutMs: number) => healthz.get(timeoutMs) : (timeoutMs: number) => poster.post(timeoutMs);
+    const before = await readServerHistogram(server.url, route);
+    const { result, cpu } = await withCpuShare(server.pid, () => runOpenLoop({ rate, durationMs, timeoutMs: plan.timeoutMs, send }));
+    const inServer = serverTimeBetween(before, await readServerHistogram(server.url, route), plan.targetP99Ms);
+    progress(`${floor ? `${FLOOR_ROUTE} ` : ''}${rate} req/s × ${durationMs / 1000} s: p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, server CPU ${Math.round(cpu.process)} %`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     return { ...result, cpu, server: inServer };
   };
@@ -102,10 +108,12 @@ export async function benchHttp(
   const sampler = backend.postgres ? await sampleWaits(backend.postgres.url, backend.postgres.name) : undefined;
   const steady = await stage(plan.steady.rate, plan.steady.durationMs);
   const waits = await sampler?.stop();
+  const floor = await stage(plan.steady.rate, plan.steady.durationMs, true);
 
+  await closeHealthz();
   await closePoster();
   await stopServer();
-  return { steady, steps, skippedRates, ...(waits ? { waits } : {}) };
+  return { steady, floor, steps, skippedRates, ...(waits ? { waits } : {}) };
 }
 
 /** Waits until a database round trip (`/readyz`) is quick again, i.e. the backlog is gone. */
