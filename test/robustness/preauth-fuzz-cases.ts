@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { SeededRandom } from '../../packages/sshcert/src/testing/fuzz-mutations.ts';
 
 /**
  * What an unauthenticated peer can send the gateway, made from a seed: random bytes, an
@@ -7,16 +8,10 @@ import { connect } from 'node:net';
  * identification lines that are too long or never end. Shared by the test and the bench.
  */
 
-/** A small seeded PRNG (mulberry32): the same seed makes the same connections. */
+/** The sshcert fuzzer's seeded PRNG (mulberry32) as a function: the same seed makes the same connections. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 type Random = () => number;

@@ -5,6 +5,7 @@ import { playCast } from './player.ts';
 import { RecordingError } from './recording-errors.ts';
 import { renderScreen, renderText } from './screen.ts';
 import type { SessionMetadata } from './session-metadata.ts';
+import { SeededRandom } from '../../sshcert/src/testing/fuzz-mutations.ts';
 
 /**
  * Recordings from a file or a server are input like any other: seeded random mutations of
@@ -21,14 +22,8 @@ const MAX_COLS = 1000;
 const MAX_ROWS = 500;
 
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 type Random = () => number;
 const int = (rand: Random, max: number) => Math.floor(rand() * max);
