@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Db } from '@access/db';
 import { sql, type Transaction } from 'kysely';
 import { AuditEventError, AuditStoreError } from './audit-errors.ts';
-import { fromAuditEventRow, toAuditEventRow } from './audit-record-row.ts';
+import { fromAuditEventRow, toAuditEventJson, toAuditEventRow } from './audit-record-row.ts';
 import { canonicalJson, hashRecord } from './canonical.ts';
 import { companionStatement, insertCompanionRows, type CompanionRows } from './companion-rows.ts';
 import { AUDIT_EVENT_CODES, isAuditEventType } from './event-types.ts';
@@ -97,7 +97,7 @@ export function createAuditLog(db: Db, clock: () => Date = () => new Date()): Au
       ), events as (
         insert into audit_events (seq, id, time, type, code, actor, remote, details, prev_hash, hash)
         select r.seq, r.id, r.time, r.type, r.code, r.actor, r.remote, r.details, r.prev_hash, r.hash
-        from head cross join jsonb_populate_recordset(null::audit_events, ${JSON.stringify(records.map(eventJson))}::jsonb) as r
+        from head cross join jsonb_populate_recordset(null::audit_events, ${JSON.stringify(records.map(toAuditEventJson))}::jsonb) as r
       )${sql.join(
         rows.map((table, i) => sql`, ${sql.id(`rows_${i}`)} as (${companionStatement(table, sql`head cross join`)})`),
         sql``,
@@ -177,22 +177,6 @@ function chain(head: ChainHead, events: readonly NormalizedEvent[], time: Date):
     previous = record;
   }
   return records;
-}
-
-/** A record as one element of the JSON array `jsonb_populate_recordset` reads: the same row `toAuditEventRow` makes. */
-function eventJson(record: AuditRecord): Record<string, unknown> {
-  return {
-    seq: String(record.seq),
-    id: record.id,
-    time: record.time.toISOString(),
-    type: record.type,
-    code: record.code,
-    actor: record.actor,
-    remote: record.remote,
-    details: record.details,
-    prev_hash: record.prevHash,
-    hash: record.hash,
-  };
 }
 
 type NormalizedEvent = Pick<AuditRecord, 'type' | 'code' | 'actor' | 'remote' | 'details'>;

@@ -19,6 +19,22 @@ export function toAuditEventRow(record: AuditRecord): Insertable<Database['audit
   };
 }
 
+/** The same row as one element of the JSON array `jsonb_populate_recordset` reads (the one-statement append): text forms, and jsonb as JSON. */
+export function toAuditEventJson(record: AuditRecord): Record<string, unknown> {
+  return {
+    seq: String(record.seq),
+    id: record.id,
+    time: record.time.toISOString(),
+    type: record.type,
+    code: record.code,
+    actor: record.actor,
+    remote: record.remote,
+    details: record.details,
+    prev_hash: record.prevHash,
+    hash: record.hash,
+  };
+}
+
 /**
  * Types are taken on trust: a row written by a newer version may carry a type this one does
  * not list, and is still returned (and still verifies) as it was written.
