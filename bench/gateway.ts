@@ -16,6 +16,7 @@ import { benchEcho } from './gateway/echo-latency.ts';
 import { benchIdleSessions } from './gateway/idle-sessions.ts';
 import { benchSetup, benchTransfers, type SetupVariant } from './gateway/openssh-runs.ts';
 import { makePayloadFiles } from './gateway/payload-files.ts';
+import { gatewayJump } from './load/jump-connector.ts';
 import { median } from './gateway/percentiles.ts';
 import { echoTable, idleTable, setupTable, targetsTable, transferTable, type Measurements } from './gateway/report-tables.ts';
 import { PATH_LABELS, PATH_NAMES, ssh2Connectors } from './gateway/ssh2-paths.ts';
@@ -63,7 +64,9 @@ async function main(cleanup: Cleanup): Promise<void> {
 
   // First, while the gateway process is fresh: its memory is not yet shaped by big transfers.
   progress(`${PLAN.idle.sessions} idle interactive sessions through the gateway`);
-  const idle = await benchIdleSessions(connectors.gateway, stack.serverPid, PLAN.idle, progress);
+  // Each from its own loopback address, as engineers on their own machines: from one
+  // address the gateway's per-address limits on new connections would refuse most of them.
+  const idle = await benchIdleSessions(gatewayJump(stack), stack.serverPid, PLAN.idle, progress);
 
   progress(`session setup: ssh <path> true × ${PLAN.setupRuns} per path`);
   const setupVariants: SetupVariant[] = [
@@ -96,7 +99,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     'transfers and setup use the stock OpenSSH client (`ssh -F … <alias>`, ProxyJump for the gateway and the bastion) with its defaults: where OpenSSH talks to OpenSSH, chacha20-poly1305 and the sntrup761x25519 key exchange; on each hop the gateway terminates, aes128-gcm and curve25519 (what the gateway offers)',
     'upload is timed on the target from the start of the remote command to its last byte read; download from the first byte received to the last; setup is the whole `ssh … true` process, including the jump process',
     `echo and idle sessions use in-process ssh2 clients (aes128-gcm on every hop of every path), one SSH connection (two for a jump) per session, as each engineer's \`ssh -J\` has; the paths take turns keystroke by keystroke, ${PLAN.echoGapMs} ms apart`,
-    `idle sessions: opened ${PLAN.idle.batch} at a time after ${PLAN.idle.warmup} warm-up sessions; RSS read before, after each batch (for the slope) and ${PLAN.idle.settleMs / 1000} s after the last, once the process is quiet; V8 collects garbage when it likes, so single readings move by a few MiB`,
+    `idle sessions: each from its own loopback address (127.1.x.y), opened ${PLAN.idle.batch} at a time after ${PLAN.idle.warmup} warm-up sessions; RSS read before, after each batch (for the slope) and ${PLAN.idle.settleMs / 1000} s after the last, once the process is quiet; V8 collects garbage when it likes, so single readings move by a few MiB`,
     `machine: ${cpus().length} CPUs, Node ${process.versions.node}, 1-minute load average ${load.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} at the end; the clients, the gateway or bastion, the target sshd and PostgreSQL all share these CPUs`,
   ];
   const busy = (kind: 'binary' | 'text') => (median(transfers[kind].gateway.busyAfterMs) / 1000).toFixed(1);
