@@ -1,12 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { DEFAULT_GATEWAY_CONFIG, type Gateway } from '@access/gateway';
-import ssh2 from 'ssh2';
-import { HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
+import ssh2, { type ClientChannel, type PublicKeyAuthMethod } from 'ssh2';
+import { clientKeyWithCertificate, HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExtraGateway, startGatewayStack, type GatewayStack } from '../support/gateway-stack.ts';
+import { startExtraGateway, startGatewayStack, type Engineer, type GatewayStack } from '../support/gateway-stack.ts';
+import { sleep } from '../support/process.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 1000;
 const MAX_AUTH_FAILURES = 3;
+const LOGIN = 'gwpreauth';
 
 /** Milliseconds until the gateway closes a connection that sends `bytes` and then nothing. */
 function closedAfter(port: number, bytes: string): Promise<number> {
@@ -30,9 +35,12 @@ function closedAfter(port: number, bytes: string): Promise<number> {
 describe('pre-authentication limits', () => {
   let stack: GatewayStack;
   let gateway: Gateway;
+  let engineer: Engineer;
   const log: string[] = [];
   beforeAll(async () => {
     stack = await startGatewayStack();
+    await stack.addTarget('web-1');
+    engineer = await stack.addEngineer('papa.preauth@example.com', [LOGIN]);
     // A second gateway on the same CA and database, with limits short enough to test.
     gateway = await startExtraGateway(stack, 'limits-gateway', { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, maxAuthFailures: MAX_AUTH_FAILURES }, (line) => log.push(line));
   }, 120_000);
@@ -88,4 +96,90 @@ describe('pre-authentication limits', () => {
     expect(log.some((l) => l.includes(`${MAX_AUTH_FAILURES} refused sign-in attempts`))).toBe(true);
     expect(gateway.liveConnections()).toBe(0);
   });
+
+  describe('the connection to a host inside an engineer\'s connection', () => {
+    // Its own gateway: the engineer's outer sign-in must fit in the timeout too, and 1 s is
+    // tight for that on a loaded machine; the inner sign-in (a CA decision and a dial) also.
+    const INNER_TIMEOUT_MS = 3000;
+    let inner: Gateway;
+    const lines: string[] = [];
+    beforeAll(async () => {
+      inner = await startExtraGateway(stack, 'inner-timeout-gateway', { handshakeTimeoutMs: INNER_TIMEOUT_MS }, (line) => lines.push(line));
+    });
+    afterAll(() => inner?.close());
+
+    it('is closed when it has not signed in within the handshake timeout, and the engineer\'s connection stays', async () => {
+      const outer = await signIn(inner.address().port);
+      try {
+        const started = performance.now();
+        const channel = await forwardOut(outer, 'web-1');
+        // Nothing is sent inside the channel: no banner, no key exchange.
+        channel.on('data', () => undefined);
+        const closedAt = await Promise.race([
+          new Promise<number>((resolve) => channel.once('close', () => resolve(performance.now() - started))),
+          sleep(INNER_TIMEOUT_MS + 5000).then(() => Infinity),
+        ]);
+        expect(closedAt).toBeGreaterThanOrEqual(INNER_TIMEOUT_MS - 50);
+        expect(closedAt).toBeLessThan(INNER_TIMEOUT_MS + 5000);
+        expect(lines.filter((l) => l.includes(`closed the connection of ${engineer.email} to web-1: not signed in within ${INNER_TIMEOUT_MS} ms`))).toHaveLength(1);
+        // The outer connection is signed in: it is not timed out, and can still reach the host.
+        const again = await forwardOut(outer, 'web-1');
+        again.close();
+      } finally {
+        outer.end();
+      }
+    });
+
+    it('is not closed once it has signed in', async () => {
+      const before = lines.length;
+      const outer = await signIn(inner.address().port);
+      try {
+        const host = await signIn(inner.address().port, await forwardOut(outer, 'web-1'));
+        await sleep(INNER_TIMEOUT_MS + 1000);
+        expect(await execOutput(host, 'echo still-here')).toBe('still-here\n');
+        expect(lines.slice(before).filter((l) => l.includes('not signed in within'))).toEqual([]);
+        host.end();
+      } finally {
+        outer.end();
+      }
+    });
+  });
+
+  /** Signs in to the gateway at `port` (or, over `sock`, to a host through it) with the engineer's certificate. */
+  function signIn(port: number, sock?: Duplex): Promise<ssh2.Client> {
+    const key = join(engineer.home, 'key');
+    const method: PublicKeyAuthMethod = {
+      type: 'publickey',
+      username: LOGIN,
+      key: clientKeyWithCertificate(readFileSync(key), readFileSync(`${key}-cert.pub`, 'utf8').trim()),
+    };
+    return new Promise((resolve, reject) => {
+      const client = new ssh2.Client();
+      client.once('ready', () => resolve(client));
+      client.once('error', reject);
+      client.connect({
+        ...(sock ? { sock: sock as never } : { host: '127.0.0.1', port }),
+        username: LOGIN,
+        authHandler: [method],
+        algorithms: { serverHostKey: [...HOST_CERT_ALGORITHMS] } as never,
+        readyTimeout: 20_000,
+      });
+    });
+  }
 });
+
+function forwardOut(client: ssh2.Client, host: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, 22, (err, stream) => (err ? reject(err) : resolve(stream))));
+}
+
+function execOutput(client: ssh2.Client, command: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    client.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      let out = '';
+      stream.on('data', (d: Buffer) => (out += d.toString()));
+      stream.stderr.resume();
+      stream.on('close', () => resolve(out));
+    }),
+  );
+}

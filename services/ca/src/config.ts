@@ -70,7 +70,7 @@ export interface GatewayLimitSetting {
 
 /** Every gateway limit: `start` and `gateway` offer each as a flag and read each from its variable. */
 export const GATEWAY_LIMIT_SETTINGS: readonly GatewayLimitSetting[] = [
-  { key: 'handshakeTimeoutMs', flag: '--handshake-timeout', env: 'ACCESS_HANDSHAKE_TIMEOUT', kind: 'duration', max: 600, description: 'a connection not signed in this long after it opened is dropped' },
+  { key: 'handshakeTimeoutMs', flag: '--handshake-timeout', env: 'ACCESS_HANDSHAKE_TIMEOUT', kind: 'duration', max: 600, description: 'a connection, or a connection to a host inside one, not signed in this long after it opened is dropped' },
   { key: 'maxAuthFailures', flag: '--max-auth-failures', env: 'ACCESS_MAX_AUTH_FAILURES', kind: 'count', max: 100, description: 'refused sign-in attempts before a connection is dropped' },
   { key: 'connectionRate', flag: '--connection-rate', env: 'ACCESS_CONNECTION_RATE', kind: 'rate', max: 100_000, description: 'new connections a second per client address, sustained' },
   { key: 'connectionBurst', flag: '--connection-burst', env: 'ACCESS_CONNECTION_BURST', kind: 'count', max: 100_000, description: 'new connections per client address at once before the rate applies' },

@@ -55,7 +55,7 @@ export interface GatewayConfig {
    */
   proxyProtocolFrom: readonly string[];
   proxyHeader: ProxyHeaderLimits;
-  /** A connection not signed in this long after it opened (ms) is dropped: idle or slow pre-auth peers hold no socket for long. */
+  /** A connection not signed in this long after it opened (ms) is dropped: idle or slow pre-auth peers hold no socket for long. So is a connection to a host inside one, counted from its channel's opening. */
   handshakeTimeoutMs: number;
   /** Refused sign-in attempts (not queries) a connection may make before it is dropped. */
   maxAuthFailures: number;
@@ -216,6 +216,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     hostCaKeys: () => hostCaKeys,
     clock,
     connectTimeoutMs: config.connectTimeoutMs,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
     log,
     names: config.names,
     maxAuthFailures: config.maxAuthFailures,

@@ -28,6 +28,12 @@ export interface InnerDeps {
   hostCaKeys: () => readonly SshPublicKey[];
   clock: () => Date;
   connectTimeoutMs: number;
+  /**
+   * An inner connection not signed in this long after its channel opened is closed, as the
+   * outer connection is: the engineer is known, but a stalled handshake would hold a channel
+   * and a half-made SSH server without end.
+   */
+  handshakeTimeoutMs: number;
   log: (line: string) => void;
   /** Keepalives to the engineer's client on both the outer and the inner connection. */
   clientAlive: ClientAliveLimits;
@@ -59,11 +65,16 @@ export async function serveInnerConnection(stream: Duplex, outer: OuterInfo, dep
   // Its keepalives travel inside the outer connection: they find a client whose outer
   // connection is alive but whose inner one no longer answers.
   const server = new ssh2.Server({ hostKeys: [hostKey], algorithms: { cipher: CIPHERS, kex: KEX, hmac: MACS }, ...keepaliveOptions(deps.clientAlive) } as never);
-  server.on('connection', (client: Connection) => handle(client, outer, deps));
+  const handshake = setTimeout(() => {
+    deps.log(`closed the connection of ${outer.identity.email} to ${outer.host.name}: not signed in within ${deps.handshakeTimeoutMs} ms`);
+    stream.destroy();
+  }, deps.handshakeTimeoutMs);
+  stream.once('close', () => clearTimeout(handshake));
+  server.on('connection', (client: Connection) => handle(client, outer, deps, () => clearTimeout(handshake)));
   server.injectSocket(stream as never);
 }
 
-function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
+function handle(client: Connection, outer: OuterInfo, deps: InnerDeps, signedIn: () => void): void {
   const connectionId = newConnectionId();
   let upstream: Client | null = null;
   let grant: SessionGrant | null = null;
@@ -73,6 +84,7 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
   const sessionEnds = new Set<(reason: string) => Promise<void>>();
   const channels = createChannelLimit(deps.maxInnerChannels);
   let endOnTimeout: ((reason: string) => void) | null = null;
+  let closed = false;
 
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'publickey' || signingIn || grant) return ctx.reject(['publickey']);
@@ -109,6 +121,8 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
       return dialed;
     })().then(
       ({ client: up, grant: g }) => {
+        // The engineer went (or the handshake timed out) while the target was dialed.
+        if (closed) return void up.end();
         upstream = up;
         grant = g;
         credential = credentialOf(check.certificate);
@@ -127,6 +141,7 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
   });
 
   client.on('ready', () => {
+    signedIn();
     const up = upstream!;
     const g = grant!;
     const endConnection = (reason: string) => {
@@ -199,6 +214,7 @@ function handle(client: Connection, outer: OuterInfo, deps: InnerDeps): void {
     endOnTimeout?.(CLIENT_STOPPED_ANSWERING);
   });
   client.on('close', () => {
+    closed = true;
     for (const u of untrack) u();
     (upstream as Client | null)?.end();
   });
