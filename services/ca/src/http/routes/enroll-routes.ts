@@ -2,6 +2,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { parseEnrollRequest, parseRenewRequest } from '../../enrollment/enroll-input.ts';
 import { enrollCommand, enrollScript } from '../../enrollment/enroll-script.ts';
 import { createEnrollment, type DryRunResult, type EnrollResult } from '../../enrollment/enrollment.ts';
+import { createRefusalLimiter, ENROLL_REFUSALS_PER_MINUTE } from '../../enrollment/refusal-limiter.ts';
+import { AccessError } from '../../errors.ts';
 import { scriptResponse } from '../../enrollment/script-response.ts';
 import { requireCaller } from '../caller.ts';
 import type { CaServices } from '../services.ts';
@@ -25,6 +27,19 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
       clock: services.clock,
     });
     const script = enrollScript(config.publicUrl);
+    const limiter = createRefusalLimiter({ perMinute: ENROLL_REFUSALS_PER_MINUTE, clock: services.clock });
+    /** Runs a public enrollment route for `address`: refused at once while it is over its refusals, and counts a refusal (a 4xx) against it. */
+    const limited = async <T>(address: string, handle: () => Promise<T>): Promise<T> => {
+      if (limiter.blocked(address)) {
+        throw new AccessError('ERR_RATE_LIMITED', 429, `too many refused enrollments from this address (at most ${ENROLL_REFUSALS_PER_MINUTE} a minute); wait a minute, and check the join token or the host's enrollment`);
+      }
+      try {
+        return await handle();
+      } catch (error) {
+        if (error instanceof AccessError && error.status >= 400 && error.status < 500) limiter.refused(address);
+        throw error;
+      }
+    };
 
     // Read before the request is acted on: a bad query string must not cost a host its single-use token.
     const formatOf = (query: unknown) => queryParams(query, ['format'])['format']?.[0] ?? 'json';
@@ -46,28 +61,32 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
       reply.type('text/plain; charset=utf-8').headers({ 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(await script()),
     );
 
-    app.post('/v1/enroll', async (request, reply) => {
-      let parsed;
-      let format;
-      try {
-        format = formatOf(request.query);
-        parsed = parseEnrollRequest(request.body);
-      } catch (error) {
-        return enrollment.refuse(error, 'enroll', request.ip);
-      }
-      const result = await enrollment.enroll(parsed, request.ip);
-      return answer(reply, format, 'dryRun' in result ? 200 : 201, result);
-    });
+    app.post('/v1/enroll', async (request, reply) =>
+      limited(request.ip, async () => {
+        let parsed;
+        let format;
+        try {
+          format = formatOf(request.query);
+          parsed = parseEnrollRequest(request.body);
+        } catch (error) {
+          return enrollment.refuse(error, 'enroll', request.ip);
+        }
+        const result = await enrollment.enroll(parsed, request.ip);
+        return answer(reply, format, 'dryRun' in result ? 200 : 201, result);
+      }),
+    );
 
-    app.post('/v1/enroll/renew', async (request, reply) => {
-      let parsed;
-      let format;
-      try {
-        format = formatOf(request.query);
-        parsed = parseRenewRequest(request.body);
-      } catch (error) {
-        return enrollment.refuse(error, 'renew', request.ip);
-      }
-      return answer(reply, format, 200, await enrollment.renew(parsed, request.ip));
-    });
+    app.post('/v1/enroll/renew', async (request, reply) =>
+      limited(request.ip, async () => {
+        let parsed;
+        let format;
+        try {
+          format = formatOf(request.query);
+          parsed = parseRenewRequest(request.body);
+        } catch (error) {
+          return enrollment.refuse(error, 'renew', request.ip);
+        }
+        return answer(reply, format, 200, await enrollment.renew(parsed, request.ip));
+      }),
+    );
   };

@@ -1,0 +1,36 @@
+/**
+ * Counts refused enrollments and renewals per client address over a sliding minute, in
+ * memory (one CA process's view). Past the limit an address is answered 429 without being
+ * looked at: the public enrollment routes cannot be used to guess join tokens or to fill
+ * the audit log with a `host.enroll.denied` event per request. Hosts that succeed are not
+ * counted, so a fleet behind one NAT address renewing together is not held back.
+ */
+export interface RefusalLimiter {
+  /** True when this address had `perMinute` refusals within the last minute. */
+  blocked(address: string): boolean;
+  /** Counts one refusal for this address. */
+  refused(address: string): void;
+}
+
+export const ENROLL_REFUSALS_PER_MINUTE = 20;
+const WINDOW_MS = 60_000;
+const MAX_TRACKED = 10_000;
+
+export function createRefusalLimiter(options: { perMinute: number; clock: () => Date }): RefusalLimiter {
+  const refusals = new Map<string, number[]>();
+  const recent = (address: string, now: number) => (refusals.get(address) ?? []).filter((t) => now - t < WINDOW_MS);
+  return {
+    blocked(address) {
+      return recent(address, options.clock().getTime()).length >= options.perMinute;
+    },
+    refused(address) {
+      const now = options.clock().getTime();
+      // Forget quiet addresses so the map does not grow with every client ever seen.
+      if (refusals.size >= MAX_TRACKED) for (const [key, times] of refusals) if (times.every((t) => now - t >= WINDOW_MS)) refusals.delete(key);
+      const times = recent(address, now);
+      times.push(now);
+      // Only the newest `perMinute` matter: a flood cannot grow one address's list.
+      refusals.set(address, times.slice(-options.perMinute));
+    },
+  };
+}
