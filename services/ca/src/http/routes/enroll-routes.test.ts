@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { testDatabaseKinds } from '@access/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../testing/test-ca.ts';
-import { ENROLL_REFUSALS_PER_MINUTE } from '../../enrollment/refusal-limiter.ts';
+import { ENROLL_REFUSALS_PER_MINUTE } from '../refusal-limiter.ts';
 import { auditHead, lastAudit } from './route-test-kit.ts';
 
 function hostKey(): string {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { parseEnrollRequest, parseRenewRequest } from '../../enrollment/enroll-input.ts';
 import { enrollCommand, enrollScript } from '../../enrollment/enroll-script.ts';
 import { createEnrollment, type DryRunResult, type EnrollResult } from '../../enrollment/enrollment.ts';
-import { createRefusalLimiter, ENROLL_REFUSALS_PER_MINUTE } from '../../enrollment/refusal-limiter.ts';
+import { createRefusalLimiter, ENROLL_REFUSALS_PER_MINUTE } from '../refusal-limiter.ts';
 import { AccessError } from '../../errors.ts';
 import { scriptResponse } from '../../enrollment/script-response.ts';
 import { requireCaller } from '../caller.ts';
