@@ -13,6 +13,7 @@ import { initKeys } from './keys/key-admin.ts';
 import { loadKeyring } from './keys/keyring.ts';
 import { createLogins } from './login/logins.ts';
 import { createStartLimiter } from './login/start-limiter.ts';
+import { AUTH_DENIALS_AUDITED_PER_MINUTE, createRefusalLimiter } from './http/refusal-limiter.ts';
 import type { RelyingParty } from './oidc/relying-party.ts';
 import { createMachineTokens } from './tokens/machine-tokens.ts';
 import { createUserTokens } from './tokens/user-tokens.ts';
@@ -136,6 +137,7 @@ export async function openServices(config: CaConfig, options: OpenOptions = {}):
       ...store,
       web: { sessions: webSessions, signIn: webSignIn },
       exportLimiter: createStartLimiter({ perMinute: EXPORTS_PER_MINUTE, clock }),
+      authDenials: createRefusalLimiter({ perMinute: AUTH_DENIALS_AUDITED_PER_MINUTE, clock }),
       keyring,
       authority,
       gateway,

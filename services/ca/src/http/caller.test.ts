@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockUser, upsertUserFromClaims } from '../identity/users.ts';
 import { createTestCa, type TestCa } from '../testing/test-ca.ts';
 import { requireCaller, type Need } from './caller.ts';
+import { AUTH_DENIALS_AUDITED_PER_MINUTE } from './refusal-limiter.ts';
 
 describe.each(testDatabaseKinds())('who may call a route, on %s', (kind) => {
   let ca: TestCa;
@@ -62,5 +63,48 @@ describe.each(testDatabaseKinds())('who may call a route, on %s', (kind) => {
     const none = await call('user');
     expect(none.statusCode).toBe(401);
     expect(none.json().error.message).toMatch(/access login/);
+  });
+});
+
+// Only on PGlite: the count is in the CA's memory, whatever the database.
+describe('auth.denied events per client address', () => {
+  let ca: TestCa;
+  let now = new Date('2026-11-23T10:00:00Z');
+  beforeAll(async () => {
+    ca = await createTestCa('pglite', {}, () => now);
+    ca.app.get('/test/admin', { onRequest: requireCaller(ca.services, 'admin') }, async () => ({ ok: true }));
+    await ca.app.ready();
+  });
+  afterAll(async () => {
+    await ca?.close();
+  });
+
+  const denied = (remoteAddress: string) => ca.app.inject({ method: 'GET', url: '/test/admin', remoteAddress, headers: { authorization: 'Bearer acc_wrong' } });
+  const head = async () => (await ca.services.audit.list({ limit: 1 }))[0]!;
+
+  it(`audits ${AUTH_DENIALS_AUDITED_PER_MINUTE} denials a minute from one address, answers the rest alike without an event, and counts each address apart`, async () => {
+    const start = (await ca.services.audit.list({ limit: 1 }))[0]?.seq ?? 0n;
+    for (let i = 0; i < AUTH_DENIALS_AUDITED_PER_MINUTE; i++) expect((await denied('198.51.100.20')).statusCode).toBe(401);
+    const last = await head();
+    expect(last.seq).toBe(start + BigInt(AUTH_DENIALS_AUDITED_PER_MINUTE));
+    expect(last).toMatchObject({ type: 'auth.denied', remote: '198.51.100.20', details: { reason: 'invalid, expired or revoked token', moreNotAudited: expect.stringContaining('not audited') } });
+
+    // Past the limit: the same answer, no event.
+    const over = await denied('198.51.100.20');
+    expect([over.statusCode, over.json<{ error: { code: string } }>().error.code]).toEqual([401, 'ERR_UNAUTHENTICATED']);
+    expect((await head()).seq).toBe(last.seq);
+    // A good token from that address is served as ever.
+    expect((await ca.app.inject({ method: 'GET', url: '/test/admin', remoteAddress: '198.51.100.20', headers: { authorization: `Bearer ${ca.adminToken}` } })).statusCode).toBe(200);
+
+    // Another address is audited.
+    expect((await denied('203.0.113.20')).statusCode).toBe(401);
+    expect(await head()).toMatchObject({ seq: last.seq + 1n, remote: '203.0.113.20' });
+    expect((await head()).details['moreNotAudited']).toBeUndefined();
+
+    // A minute later the first address is audited again.
+    now = new Date(now.getTime() + 61_000);
+    expect((await denied('198.51.100.20')).statusCode).toBe(401);
+    expect(await head()).toMatchObject({ seq: last.seq + 2n, remote: '198.51.100.20' });
+    expect(await ca.services.audit.verify()).toMatchObject({ ok: true });
   });
 });

@@ -1,4 +1,4 @@
-import type { AuditActor } from '@access/audit';
+import type { AuditActor, AuditEventInput } from '@access/audit';
 import type { RoleCapability } from '@access/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessError } from '../errors.ts';
@@ -58,6 +58,17 @@ export async function callerForUser(services: CaServices, userId: string): Promi
 }
 
 /**
+ * Audits a refusal, unless `address` had as many audited in the last minute as the limit
+ * allows: the last one audited says that more are left out. The refusal itself is the same.
+ */
+export async function auditDenial(services: Pick<CaServices, 'audit' | 'authDenials'>, address: string, event: AuditEventInput): Promise<void> {
+  if (services.authDenials.blocked(address)) return;
+  services.authDenials.refused(address);
+  const last = services.authDenials.blocked(address);
+  await services.audit.append(last ? { ...event, details: { ...event.details, moreNotAudited: `the last denial from ${address} audited this minute; more in the same minute are refused alike but not audited` } } : event);
+}
+
+/**
  * An `onRequest` hook: the caller is identified before the body is read, and every refusal
  * is an `auth.denied` audit event. Authorization is checked here, on the server, per route.
  */
@@ -70,7 +81,7 @@ export function requireCaller(services: CaServices, need: Need) {
     const missing = caller && (need === 'user' ? (isGateway ? 'user' : null) : !caller.capabilities.includes(need) ? need : null);
     if (!caller || missing) {
       const reason = !match ? 'no bearer token' : !caller ? 'invalid, expired or revoked token' : `lacks the ${missing} capability`;
-      await services.audit.append({
+      await auditDenial(services, request.ip, {
         type: 'auth.denied',
         actor: caller?.actor ?? { kind: 'anonymous', id: 'anonymous' },
         remote: request.ip,

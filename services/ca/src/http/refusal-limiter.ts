@@ -13,6 +13,8 @@ export interface RefusalLimiter {
 }
 
 export const ENROLL_REFUSALS_PER_MINUTE = 20;
+/** `auth.denied` events audited per client address a minute; the answer (401/403) is the same past it. */
+export const AUTH_DENIALS_AUDITED_PER_MINUTE = 60;
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 10_000;
 

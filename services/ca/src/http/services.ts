@@ -13,6 +13,7 @@ import type { UserTokens } from '../tokens/user-tokens.ts';
 import type { WebSignIn } from '../ui/web-signin.ts';
 import type { WebSessions } from '../ui/web-sessions.ts';
 import type { Metrics } from './metrics.ts';
+import type { RefusalLimiter } from './refusal-limiter.ts';
 
 /** Everything the HTTP layer calls; built once by the composition root and passed in. */
 export interface CaServices {
@@ -34,5 +35,11 @@ export interface CaServices {
   web: { sessions: WebSessions; signIn: WebSignIn };
   /** Audit exports each caller may start, shared by the API and the web UI. */
   exportLimiter: StartLimiter;
+  /**
+   * Refused requests (a bad token or session, a missing capability) per client address: each
+   * is answered the same, but past the limit in a minute no more `auth.denied` events are
+   * written for it, so unauthenticated requests cannot fill the audit log.
+   */
+  authDenials: RefusalLimiter;
   clock: () => Date;
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callerForUser, type Caller } from '../http/caller.ts';
+import { auditDenial, callerForUser, type Caller } from '../http/caller.ts';
 import type { CaServices } from '../http/services.ts';
 import { AccessError } from '../errors.ts';
 import { requestCookie, webCookieName } from './web-cookie.ts';
@@ -45,7 +45,7 @@ export function requirePage(services: CaServices, need: UiNeed) {
     const session = await services.web.sessions.find(secret);
     const caller = session ? await callerForUser(services, session.userId) : null;
     const deny = async (reason: string, error: AccessError): Promise<never> => {
-      await services.audit.append({
+      await auditDenial(services, request.ip, {
         type: 'auth.denied',
         actor: caller?.actor ?? { kind: 'anonymous', id: 'anonymous' },
         remote: request.ip,
