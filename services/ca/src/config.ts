@@ -39,6 +39,13 @@ export interface CaConfig {
    * protocol header (--proxy-protocol-from, ACCESS_PROXY_PROTOCOL_FROM); empty: off.
    */
   proxyProtocolFrom: string[];
+  /**
+   * HTTP reverse proxies and load balancers (addresses, CIDRs) whose X-Forwarded-For the CA
+   * believes (ACCESS_TRUST_PROXY_FROM); empty: none, the peer is the client. The client
+   * address goes in audit events and the per-address limits (logins, enrollment refusals,
+   * audited denials) count it.
+   */
+  trustProxyFrom: string[];
   /** The gateway's limits on connections, channels and silent clients (GATEWAY_LIMIT_SETTINGS). */
   gatewayLimits: GatewayLimits;
 }
@@ -141,6 +148,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv): CaConfig
     gatewayNames,
     upstreamCertTtl: durationSetting(env, 'ACCESS_UPSTREAM_CERT_TTL', '5m'),
     proxyProtocolFrom: proxySources(flags.proxyProtocolFrom ?? env['ACCESS_PROXY_PROTOCOL_FROM']),
+    trustProxyFrom: proxySources(env['ACCESS_TRUST_PROXY_FROM'], 'ACCESS_TRUST_PROXY_FROM'),
     gatewayLimits: gatewayLimits(flags.gatewayLimits ?? {}, env),
   };
 }
@@ -191,9 +199,9 @@ export function advertisedGateway(env: NodeJS.ProcessEnv, listening: { host: str
 }
 
 /** ACCESS_PROXY_PROTOCOL_FROM, checked here so a bad entry stops the start, not the first connection. */
-export function proxySources(value: string | undefined): string[] {
+export function proxySources(value: string | undefined, setting?: string): string[] {
   try {
-    return [...parseProxySources(value).entries];
+    return [...parseProxySources(value, setting).entries];
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isTransientDatabaseError } from '@access/db';
+import { parseProxySources } from '@access/gateway';
 import { AccessError, DATABASE_UNAVAILABLE } from '../errors.ts';
 import { caRoutes } from './routes/ca-routes.ts';
 import { certRoutes } from './routes/cert-routes.ts';
@@ -27,11 +28,13 @@ export interface AppOptions {
 
 /** Builds the CA's HTTP app without listening; tests call `app.inject()`. */
 export async function buildApp(services: CaServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  // Only the proxies named in ACCESS_TRUST_PROXY_FROM may say who the client is; by default
+  // the peer address is the client and X-Forwarded-For is ignored.
+  const proxies = parseProxySources(services.config.trustProxyFrom, 'ACCESS_TRUST_PROXY_FROM');
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: services.config.bodyLimit,
-    // Behind a proxy, say so explicitly later; by default the peer address is the client.
-    trustProxy: false,
+    trustProxy: services.config.trustProxyFrom.length > 0 ? (address: string) => proxies.trusts(address) : false,
   });
   app.decorateRequest('caller', null);
   app.decorateRequest('ui', null);

@@ -25,9 +25,10 @@ export class ProxySourcesError extends Error {
 /**
  * Parses `--proxy-protocol-from` / ACCESS_PROXY_PROTOCOL_FROM: comma-separated addresses
  * and CIDRs (`10.0.0.5, 10.1.0.0/16, fd00::/8`). An empty value is none: PROXY protocol off.
- * Throws ProxySourcesError naming the first bad entry.
+ * Throws ProxySourcesError naming the first bad entry. The CA's ACCESS_TRUST_PROXY_FROM
+ * (which proxies' X-Forwarded-For it believes) is the same kind of list: `setting` names it.
  */
-export function parseProxySources(value: string | readonly string[] | undefined): ProxySources {
+export function parseProxySources(value: string | readonly string[] | undefined, setting = '--proxy-protocol-from'): ProxySources {
   const raw = typeof value === 'string' ? value.split(',') : [...(value ?? [])];
   const entries = raw.map((e) => e.trim()).filter(Boolean);
   const list = new BlockList();
@@ -35,7 +36,7 @@ export function parseProxySources(value: string | readonly string[] | undefined)
     const [address = '', prefix, extra] = entry.split('/');
     const family = isIP(address);
     if (family === 0 || extra !== undefined || address.includes('%')) {
-      throw new ProxySourcesError(`--proxy-protocol-from takes addresses and CIDRs such as 10.0.0.5 or 10.1.0.0/16; "${entry.slice(0, 60)}" is neither`);
+      throw new ProxySourcesError(`${setting} takes addresses and CIDRs such as 10.0.0.5 or 10.1.0.0/16; "${entry.slice(0, 60)}" is neither`);
     }
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (prefix === undefined) {
@@ -47,7 +48,7 @@ export function parseProxySources(value: string | readonly string[] | undefined)
       throw new ProxySourcesError(`"${entry.slice(0, 60)}": a CIDR prefix must be 0-${family === 4 ? 32 : 128}`);
     }
     // Trusting everyone is what the allow list exists to prevent.
-    if (bits === 0) throw new ProxySourcesError(`"${entry.slice(0, 60)}" would trust a PROXY header from any address; name the load balancers`);
+    if (bits === 0) throw new ProxySourcesError(`"${entry.slice(0, 60)}" would trust ${setting === '--proxy-protocol-from' ? 'a PROXY header' : 'what it says of the client'} from any address; name the load balancers`);
     list.addSubnet(address, bits, type);
   }
   return {
