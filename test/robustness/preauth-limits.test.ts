@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_GATEWAY_CONFIG, type Gateway } from '@access/gateway';
-import ssh2, { type ClientChannel, type PublicKeyAuthMethod } from 'ssh2';
-import { clientKeyWithCertificate, HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
+import ssh2 from 'ssh2';
+import { HOST_CERT_ALGORITHMS } from '../../services/gateway/src/ssh/certificate-keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forwardOut, signInAs } from '../support/engineer-ssh2.ts';
 import { startExtraGateway, startGatewayStack, type Engineer, type GatewayStack } from '../support/gateway-stack.ts';
 import { sleep } from '../support/process.ts';
 
@@ -145,32 +144,8 @@ describe('pre-authentication limits', () => {
     });
   });
 
-  /** Signs in to the gateway at `port` (or, over `sock`, to a host through it) with the engineer's certificate. */
-  function signIn(port: number, sock?: Duplex): Promise<ssh2.Client> {
-    const key = join(engineer.home, 'key');
-    const method: PublicKeyAuthMethod = {
-      type: 'publickey',
-      username: LOGIN,
-      key: clientKeyWithCertificate(readFileSync(key), readFileSync(`${key}-cert.pub`, 'utf8').trim()),
-    };
-    return new Promise((resolve, reject) => {
-      const client = new ssh2.Client();
-      client.once('ready', () => resolve(client));
-      client.once('error', reject);
-      client.connect({
-        ...(sock ? { sock: sock as never } : { host: '127.0.0.1', port }),
-        username: LOGIN,
-        authHandler: [method],
-        algorithms: { serverHostKey: [...HOST_CERT_ALGORITHMS] } as never,
-        readyTimeout: 20_000,
-      });
-    });
-  }
+  const signIn = (port: number, sock?: Duplex) => signInAs(engineer, LOGIN, port, sock);
 });
-
-function forwardOut(client: ssh2.Client, host: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, 22, (err, stream) => (err ? reject(err) : resolve(stream))));
-}
 
 function execOutput(client: ssh2.Client, command: string): Promise<string> {
   return new Promise((resolve, reject) =>
