@@ -1,9 +1,10 @@
 /**
- * Counts refused enrollments and renewals per client address over a sliding minute, in
- * memory (one CA process's view). Past the limit an address is answered 429 without being
- * looked at: the public enrollment routes cannot be used to guess join tokens or to fill
- * the audit log with a `host.enroll.denied` event per request. Hosts that succeed are not
- * counted, so a fleet behind one NAT address renewing together is not held back.
+ * Counts refusals per client address over a sliding minute, in memory (one CA process's
+ * view), for the public routes that would otherwise write an audit event per refused request:
+ * - enrollment and renewal (`routes/enroll-routes.ts`): past the limit an address is answered
+ *   429 without being looked at, so join tokens cannot be guessed; successes are not counted,
+ *   so a fleet behind one NAT address renewing together is not held back;
+ * - `auth.denied` (`caller.ts`): past the limit the answer is the same, but not audited.
  */
 export interface RefusalLimiter {
   /** True when this address had `perMinute` refusals within the last minute. */

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseEnrollRequest, parseRenewRequest } from '../../enrollment/enroll-input.ts';
 import { enrollCommand, enrollScript } from '../../enrollment/enroll-script.ts';
 import { createEnrollment, type DryRunResult, type EnrollResult } from '../../enrollment/enrollment.ts';
@@ -28,18 +28,6 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
     });
     const script = enrollScript(config.publicUrl);
     const limiter = createRefusalLimiter({ perMinute: ENROLL_REFUSALS_PER_MINUTE, clock: services.clock });
-    /** Runs a public enrollment route for `address`: refused at once while it is over its refusals, and counts a refusal (a 4xx) against it. */
-    const limited = async <T>(address: string, handle: () => Promise<T>): Promise<T> => {
-      if (limiter.blocked(address)) {
-        throw new AccessError('ERR_RATE_LIMITED', 429, `too many refused enrollments from this address (at most ${ENROLL_REFUSALS_PER_MINUTE} a minute); wait a minute, and check the join token or the host's enrollment`);
-      }
-      try {
-        return await handle();
-      } catch (error) {
-        if (error instanceof AccessError && error.status >= 400 && error.status < 500) limiter.refused(address);
-        throw error;
-      }
-    };
 
     // Read before the request is acted on: a bad query string must not cost a host its single-use token.
     const formatOf = (query: unknown) => queryParams(query, ['format'])['format']?.[0] ?? 'json';
@@ -47,6 +35,34 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
       if (format === 'text') return reply.status(status).type('text/plain; charset=utf-8').send(scriptResponse(result));
       return reply.status(status).send(result);
     };
+
+    /**
+     * A public route answering a host: refused at once while its address is over its
+     * refusals (each a 4xx counts one); otherwise the query and body are read first (a
+     * refusal there is audited and changes nothing), then `act` decides.
+     */
+    const publicRoute =
+      <P>(step: 'enroll' | 'renew', parse: (body: unknown) => P, act: (parsed: P, remote: string) => Promise<{ status: number; result: EnrollResult | DryRunResult }>) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        if (limiter.blocked(request.ip)) {
+          throw new AccessError('ERR_RATE_LIMITED', 429, `too many refused enrollments from this address (at most ${ENROLL_REFUSALS_PER_MINUTE} a minute); wait a minute, and check the join token or the host's enrollment`);
+        }
+        try {
+          let parsed: P;
+          let format: string;
+          try {
+            format = formatOf(request.query);
+            parsed = parse(request.body);
+          } catch (error) {
+            return await enrollment.refuse(error, step, request.ip);
+          }
+          const { status, result } = await act(parsed, request.ip);
+          return answer(reply, format, status, result);
+        } catch (error) {
+          if (error instanceof AccessError && error.status >= 400 && error.status < 500) limiter.refused(request.ip);
+          throw error;
+        }
+      };
 
     app.post('/v1/hosts/tokens', { onRequest: requireCaller(services, 'admin') }, async (request, reply) => {
       const b = objectBody(request.body, ['labels', 'ttl', 'name']);
@@ -61,32 +77,15 @@ export const enrollRoutes = (services: CaServices): FastifyPluginAsync =>
       reply.type('text/plain; charset=utf-8').headers({ 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(await script()),
     );
 
-    app.post('/v1/enroll', async (request, reply) =>
-      limited(request.ip, async () => {
-        let parsed;
-        let format;
-        try {
-          format = formatOf(request.query);
-          parsed = parseEnrollRequest(request.body);
-        } catch (error) {
-          return enrollment.refuse(error, 'enroll', request.ip);
-        }
-        const result = await enrollment.enroll(parsed, request.ip);
-        return answer(reply, format, 'dryRun' in result ? 200 : 201, result);
+    app.post(
+      '/v1/enroll',
+      publicRoute('enroll', parseEnrollRequest, async (parsed, remote) => {
+        const result = await enrollment.enroll(parsed, remote);
+        return { status: 'dryRun' in result ? 200 : 201, result };
       }),
     );
-
-    app.post('/v1/enroll/renew', async (request, reply) =>
-      limited(request.ip, async () => {
-        let parsed;
-        let format;
-        try {
-          format = formatOf(request.query);
-          parsed = parseRenewRequest(request.body);
-        } catch (error) {
-          return enrollment.refuse(error, 'renew', request.ip);
-        }
-        return answer(reply, format, 200, await enrollment.renew(parsed, request.ip));
-      }),
+    app.post(
+      '/v1/enroll/renew',
+      publicRoute('renew', parseRenewRequest, async (parsed, remote) => ({ status: 200, result: await enrollment.renew(parsed, remote) })),
     );
   };
