@@ -26,9 +26,8 @@ export function companionStatement(companion: CompanionRows, from: RawBuilder<un
     from ${from} jsonb_populate_recordset(null::${table}, ${json}::jsonb) as r`;
 }
 
-/** The same rows inserted on their own, inside the caller's transaction. */
+/** The same rows inserted on their own, inside the caller's transaction (`appendWithRows` leaves out tables without rows). */
 export async function insertCompanionRows(trx: Transaction<Database>, companion: CompanionRows): Promise<void> {
-  if (companion.rows.length === 0) return;
   await companionStatement(companion, sql``).execute(trx);
 }
 
